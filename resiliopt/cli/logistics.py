@@ -1,0 +1,1 @@
+"""CLI commands of the logistics foundation (filled in below)."""
