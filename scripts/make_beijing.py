@@ -98,9 +98,9 @@ def main(root: Path) -> None:
     drift = round(1.0 - sum(shares.values()), 6)
     shares[ns[0]["id"]] = round(shares[ns[0]["id"]] + drift, 6)
     text = (root / "buildings.yaml").read_text()
-    head, _, _ = text.partition("node_shares:")
+    head, _, _ = text.partition("\nnode_shares:")
     (root / "buildings.yaml").write_text(
-        head + yaml.safe_dump({"node_shares": shares}, sort_keys=False, width=120))
+        head + "\n" + yaml.safe_dump({"node_shares": shares}, sort_keys=False, width=120))
 
 
 if __name__ == "__main__":

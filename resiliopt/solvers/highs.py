@@ -1,0 +1,125 @@
+"""Solving a Pyomo model with HiGHS and returning tidy tables.
+
+Dual sign convention (docs/solvers.md): every dual is a *shadow price*,
+``dual = d(objective) / d(right-hand side)``, in the objective's own sense. For the slice LP
+(a maximization) a binding ``<=`` row has a dual >= 0: one more unit of TR is worth ``dual``
+units of F_C. A reduced cost is ``c_j - A_j^T y``; in a maximization it is >= 0 at an upper
+bound (what one more unit of that capacity is worth) and <= 0 at a lower bound. These are the
+values Pyomo's HiGHS interface reports for a maximization; the test suite checks them against
+finite differences.
+
+:class:`PyomoHighs` keeps one persistent HiGHS interface per model, so re-solving after
+:func:`~resiliopt.formulations.slice_lp.update_slice_model` only sends what changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.factory import SolverFactory
+from pyomo.contrib.solver.common.results import TerminationCondition
+
+from resiliopt.solvers.certificate import Certificate, certify
+from resiliopt.solvers.matrix import LinearProgram, to_matrix
+
+_STATUS = {
+    TerminationCondition.convergenceCriteriaSatisfied: "optimal",
+    TerminationCondition.provenInfeasible: "infeasible",
+    TerminationCondition.locallyInfeasible: "infeasible",
+    TerminationCondition.unbounded: "unbounded",
+    TerminationCondition.infeasibleOrUnbounded: "infeasible_or_unbounded",
+    TerminationCondition.maxTimeLimit: "time_limit",
+    TerminationCondition.iterationLimit: "iteration_limit",
+}
+
+
+def _index_str(index) -> str:
+    if index is None:
+        return ""
+    if isinstance(index, tuple):
+        return ",".join(str(i) for i in index)
+    return str(index)
+
+
+@dataclass
+class Solution:
+    """The outcome of a solve, as tidy tables (one row per variable or constraint entry)."""
+
+    status: str
+    objective: float | None
+    solver: str
+    solver_version: str
+    primal: pd.DataFrame = field(default_factory=pd.DataFrame)
+    duals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reduced_costs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    certificate: Certificate | None = None
+    lp: LinearProgram | None = None
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+
+class PyomoHighs:
+    """A persistent HiGHS interface for one Pyomo model (build, modify, then solve)."""
+
+    def __init__(self, time_limit: float | None = None, threads: int = 1):
+        self._opt = SolverFactory("highs")
+        self.time_limit = time_limit
+        self.threads = threads
+
+    @property
+    def version(self) -> str:
+        return ".".join(str(v) for v in self._opt.version())
+
+    def solve(self, model: pyo.ConcreteModel, certificate: bool = True) -> Solution:
+        kw = {"raise_exception_on_nonoptimal_result": False, "load_solutions": False,
+              "solver_options": {"threads": self.threads, "output_flag": False}}
+        if self.time_limit is not None:
+            kw["time_limit"] = self.time_limit
+        res = self._opt.solve(model, **kw)
+        status = _STATUS.get(res.termination_condition, "error")
+        if status != "optimal":
+            return Solution(status, None, "highs", self.version)
+        loader = res.solution_loader
+        loader.load_vars()
+        duals = loader.get_duals()
+        rcs = loader.get_reduced_costs()
+        lp = to_matrix(model)
+        variables = list(model.component_data_objects(pyo.Var, active=True))
+        constraints = list(model.component_data_objects(pyo.Constraint, active=True))
+        x = np.array([pyo.value(v) for v in variables], dtype=float)
+        z = np.array([rcs.get(v, 0.0) for v in variables], dtype=float)
+        y = np.array([duals.get(c, 0.0) for c in constraints], dtype=float)
+        meta = getattr(model, "meta", {})
+        primal = pd.DataFrame({
+            "variable": lp.col_component,
+            "index": [_index_str(i) for i in lp.col_index],
+            "value": x, "lb": lp.col_lb, "ub": lp.col_ub,
+        })
+        ax = lp.matvec(x)
+        dual_tab = pd.DataFrame({
+            "constraint": lp.row_component,
+            "index": [_index_str(i) for i in lp.row_index],
+            "value": y,
+            "activity": ax,
+            "lb": lp.row_lb,
+            "ub": lp.row_ub,
+            "slack": np.minimum(lp.row_ub - ax, ax - lp.row_lb),
+        })
+        if meta:
+            dual_tab["description"] = [meta.get(c, {}).get("description", "") for c in lp.row_component]
+            dual_tab["unit"] = [meta.get(c, {}).get("unit", "") for c in lp.row_component]
+        rc_tab = pd.DataFrame({"variable": lp.col_component,
+                               "index": [_index_str(i) for i in lp.col_index], "value": z})
+        cert = certify(lp, x, y, z) if certificate else None
+        objective = float(pyo.value(next(model.component_data_objects(pyo.Objective, active=True))))
+        return Solution(status, objective, "highs", self.version, primal, dual_tab, rc_tab, cert, lp)
+
+
+def solve(model: pyo.ConcreteModel, time_limit: float | None = None) -> Solution:
+    """Solve ``model`` once with HiGHS (see :class:`PyomoHighs` for repeated solves)."""
+    return PyomoHighs(time_limit=time_limit).solve(model)
