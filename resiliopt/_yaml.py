@@ -53,9 +53,7 @@ def validate(model: type[M], data: Any, file: str | Path | None = None) -> M:
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
-        elif "input" in err and err["type"] not in ("missing",) and not isinstance(
-            err["input"], dict | list
-        ):
+        elif "input" in err and err["type"] not in ("missing",) and not isinstance(err["input"], dict | list):
             msg = f"{msg} (got {err['input']!r})"
         more = len(exc.errors()) - 1
         if more:

@@ -94,17 +94,22 @@ def load_case(name_or_path: str | Path) -> CaseData:
     nodes = {n.id for n in network.nodes}
     for k, b in enumerate(bridges.bridges):
         if b.node not in nodes:
-            raise InputError(f"node {b.node!r} is not in {case.network}", base / case.bridges,
-                             f"bridges[{k}].node")
+            raise InputError(
+                f"node {b.node!r} is not in {case.network}", base / case.bridges, f"bridges[{k}].node"
+            )
     for node in buildings.node_shares:
         if node not in nodes:
-            raise InputError(f"node {node!r} is not in {case.network}", base / case.buildings,
-                             f"node_shares.{node}")
+            raise InputError(
+                f"node {node!r} is not in {case.network}", base / case.buildings, f"node_shares.{node}"
+            )
     for k, c in enumerate(buildings.categories):
         levels = buildings.level_a.get(c.sector, {})
         if levels and c.design_level not in levels:
-            raise InputError(f"design level {c.design_level} has no entry in level_a.{c.sector}",
-                             base / case.buildings, f"categories[{k}].design_level")
+            raise InputError(
+                f"design level {c.design_level} has no entry in level_a.{c.sector}",
+                base / case.buildings,
+                f"categories[{k}].design_level",
+            )
     for name, v in case.variants.items():
         cats = {c.id for c in buildings.categories}
         for cat in v.building_plan:
@@ -114,6 +119,5 @@ def load_case(name_or_path: str | Path) -> CaseData:
             ids = {b.id for b in bridges.bridges}
             for k, bid in enumerate(v.upgrade_bridges):
                 if bid not in ids:
-                    raise InputError(f"unknown bridge {bid!r}", path,
-                                     f"variants.{name}.upgrade_bridges[{k}]")
+                    raise InputError(f"unknown bridge {bid!r}", path, f"variants.{name}.upgrade_bridges[{k}]")
     return CaseData(path, case, network, bridges, buildings, community)

@@ -137,21 +137,38 @@ def build_slice_model(data: SliceData) -> pyo.ConcreteModel:
     m.arcs = pyo.Set(initialize=list(arcs["arc"]), ordered=True, doc="directed arcs")
     m.groups = pyo.Set(initialize=list(groups["group"]), ordered=True, doc="building groups")
 
-    m.cap = pyo.Param(m.arcs, mutable=True, within=pyo.NonNegativeReals,
-                      initialize=dict(zip(arcs["arc"], arcs["capacity"], strict=True)),
-                      doc="arc capacity C_e [units/slice]")
-    m.demand = pyo.Param(m.groups, mutable=True, within=pyo.NonNegativeReals,
-                         initialize=dict(zip(groups["group"], groups["capacity"], strict=True)),
-                         doc="group demand d_j [units/slice]")
-    m.gain = pyo.Param(m.groups, mutable=True, within=pyo.Reals,
-                       initialize=dict(zip(groups["group"], groups["gain"], strict=True)),
-                       doc="gain g_j [F_C/unit]")
-    m.TR = pyo.Param(mutable=True, within=pyo.NonNegativeReals, initialize=data.total_resources,
-                     doc="resources available TR [units/slice]")
+    m.cap = pyo.Param(
+        m.arcs,
+        mutable=True,
+        within=pyo.NonNegativeReals,
+        initialize=dict(zip(arcs["arc"], arcs["capacity"], strict=True)),
+        doc="arc capacity C_e [units/slice]",
+    )
+    m.demand = pyo.Param(
+        m.groups,
+        mutable=True,
+        within=pyo.NonNegativeReals,
+        initialize=dict(zip(groups["group"], groups["capacity"], strict=True)),
+        doc="group demand d_j [units/slice]",
+    )
+    m.gain = pyo.Param(
+        m.groups,
+        mutable=True,
+        within=pyo.Reals,
+        initialize=dict(zip(groups["group"], groups["gain"], strict=True)),
+        doc="gain g_j [F_C/unit]",
+    )
+    m.TR = pyo.Param(
+        mutable=True,
+        within=pyo.NonNegativeReals,
+        initialize=data.total_resources,
+        doc="resources available TR [units/slice]",
+    )
 
     m.flow = pyo.Var(m.arcs, bounds=lambda m, e: (0, m.cap[e]), doc="arc flow x_e [units/slice]")
-    m.delivery = pyo.Var(m.groups, bounds=lambda m, j: (0, m.demand[j]),
-                         doc="units delivered to group y_j [units/slice]")
+    m.delivery = pyo.Var(
+        m.groups, bounds=lambda m, j: (0, m.demand[j]), doc="units delivered to group y_j [units/slice]"
+    )
 
     tail = dict(zip(arcs["arc"], arcs["from"], strict=True))
     head = dict(zip(arcs["arc"], arcs["to"], strict=True))
@@ -165,16 +182,23 @@ def build_slice_model(data: SliceData) -> pyo.ConcreteModel:
         at_node.setdefault(v, []).append(j)
 
     def balance(m, v):
-        return (sum(m.flow[e] for e in in_arcs.get(v, ())) - sum(m.flow[e] for e in out_arcs.get(v, ()))
-                - sum(m.delivery[j] for j in at_node.get(v, ())) == 0)
+        return (
+            sum(m.flow[e] for e in in_arcs.get(v, ()))
+            - sum(m.flow[e] for e in out_arcs.get(v, ()))
+            - sum(m.delivery[j] for j in at_node.get(v, ()))
+            == 0
+        )
 
     m.node_balance = pyo.Constraint(m.nodes, rule=balance, doc=META["node_balance"]["description"])
     m.total_resources = pyo.Constraint(
         expr=sum(m.flow[e] for e in out_arcs.get(data.source, ())) <= m.TR,
         doc=META["total_resources"]["description"],
     )
-    m.objective = pyo.Objective(expr=sum(m.gain[j] * m.delivery[j] for j in m.groups),
-                                sense=pyo.maximize, doc=META["objective"]["description"])
+    m.objective = pyo.Objective(
+        expr=sum(m.gain[j] * m.delivery[j] for j in m.groups),
+        sense=pyo.maximize,
+        doc=META["objective"]["description"],
+    )
     m.source_arcs = pyo.Set(initialize=out_arcs.get(data.source, []), ordered=True)
     m.slice_data = data  # the tables the model was built from (labels for reports)
     return m

@@ -86,22 +86,31 @@ def case_model(case: CaseData, variant: str | None = None) -> CaseModel:
     v = None
     if variant not in (None, "none"):
         if variant not in case.case.variants:
-            raise InputError(f"unknown variant {variant!r} (case has: {', '.join(case.case.variants)})",
-                             case.path, "variants")
+            raise InputError(
+                f"unknown variant {variant!r} (case has: {', '.join(case.case.variants)})",
+                case.path,
+                "variants",
+            )
         v = case.case.variants[variant]
     gid, gcat, gsec, gnode, gcount, ga = [], [], [], [], [], []
     for ci, cat in enumerate(b.categories):
         plan = dict(v.building_plan.get(cat.id, {})) if v else {}
         moved = sum(plan.values())
         if moved > 1 + 1e-9:
-            raise InputError(f"fractions of {cat.id} sum to {moved:g} > 1", case.path,
-                             f"variants.{variant}.building_plan.{cat.id}")
+            raise InputError(
+                f"fractions of {cat.id} sum to {moved:g} > 1",
+                case.path,
+                f"variants.{variant}.building_plan.{cat.id}",
+            )
         options = [(cat.design_level, 1.0 - moved, cat.a)]
         for level, frac in sorted(plan.items()):
             a_new = b.level_a.get(cat.sector, {}).get(level)
             if a_new is None:
-                raise InputError(f"no response coefficient for {cat.sector} at level {level}",
-                                 case.path, f"variants.{variant}.building_plan.{cat.id}")
+                raise InputError(
+                    f"no response coefficient for {cat.sector} at level {level}",
+                    case.path,
+                    f"variants.{variant}.building_plan.{cat.id}",
+                )
             options.append((level, frac, a_new))
         for level, frac, a in options:
             if frac <= 0:
@@ -132,27 +141,43 @@ def case_model(case: CaseData, variant: str | None = None) -> CaseModel:
         for u, w in ends:
             rows.append((f"{u}->{w}", u, w, float(link.capacity), link.id))
     for node in net.entry.nodes:
-        rows.append((f"{net.entry.id}->{node}", net.entry.id, node, float(net.entry.capacity),
-                     f"entry {node}"))
+        rows.append(
+            (f"{net.entry.id}->{node}", net.entry.id, node, float(net.entry.capacity), f"entry {node}")
+        )
     arcs = pd.DataFrame(rows, columns=["arc", "from", "to", "capacity", "label"])
-    arc_bridges = np.array([[at_node.get(u, -1), at_node.get(w, -1)] for _, u, w, _, _ in rows],
-                           dtype=np.int64).reshape(-1, 2)
+    arc_bridges = np.array(
+        [[at_node.get(u, -1), at_node.get(w, -1)] for _, u, w, _, _ in rows], dtype=np.int64
+    ).reshape(-1, 2)
     bl = [br.bridges[k].id if k >= 0 else "" for k in arc_bridges.max(axis=1)]
-    arcs["bridges"] = [
-        "+".join(br.bridges[k].id for k in pair if k >= 0) for pair in arc_bridges
-    ]
+    arcs["bridges"] = ["+".join(br.bridges[k].id for k in pair if k >= 0) for pair in arc_bridges]
     del bl
     rec = case.case.recovery
-    repair = np.array([np.inf, np.inf, rec.moderate_days, rec.severe_days,
-                       rec.collapse_days if rec.collapse_days is not None else np.inf])
+    repair = np.array(
+        [
+            np.inf,
+            np.inf,
+            rec.moderate_days,
+            rec.severe_days,
+            rec.collapse_days if rec.collapse_days is not None else np.inf,
+        ]
+    )
     return CaseModel(
-        case=case, variant=variant, group_ids=gid, g_cat=np.array(gcat), g_sector=np.array(gsec),
-        g_node=gnode, g_count=np.array(gcount), g_a=np.array(ga),
-        bridge_ids=[x.id for x in br.bridges], bridge_node=bridge_node,
+        case=case,
+        variant=variant,
+        group_ids=gid,
+        g_cat=np.array(gcat),
+        g_sector=np.array(gsec),
+        g_node=gnode,
+        g_count=np.array(gcount),
+        g_a=np.array(ga),
+        bridge_ids=[x.id for x in br.bridges],
+        bridge_node=bridge_node,
         bridge_a=np.array([br.grades[g].a for g in grades]),
         bridge_b=np.array([br.grades[g].b for g in grades]),
         bridge_zeta=np.array([br.grades[g].zeta for g in grades]),
-        arcs=arcs, arc_bridges=arc_bridges, repair_days=repair,
+        arcs=arcs,
+        arc_bridges=arc_bridges,
+        repair_days=repair,
     )
 
 
@@ -179,8 +204,11 @@ def sample_scenario(cm: CaseModel, seed: int, index: int) -> Scenario:
     bl = cm.case.buildings
     gdrift = hazard.sample_drift(rng, cm.g_a, pga, bl.b, bl.zeta)
     gstate = hazard.damage_state(gdrift, bl.thresholds.as_list())
-    bdrift = cm.bridge_a * np.power(pga, cm.bridge_b) * np.exp(
-        cm.bridge_zeta * rng.standard_normal(len(cm.bridge_ids)))
+    bdrift = (
+        cm.bridge_a
+        * np.power(pga, cm.bridge_b)
+        * np.exp(cm.bridge_zeta * rng.standard_normal(len(cm.bridge_ids)))
+    )
     bstate = hazard.damage_state(bdrift, cm.case.bridges.thresholds.as_list())
     return Scenario(index, pga, gstate, bstate)
 
@@ -210,12 +238,10 @@ class RecoveryState:
     # ------------------------------------------------------------------ state -> slice
     def sector_loss(self) -> np.ndarray:
         cm = self.cm
-        return fc.sector_loss(np.where(self.unsafe, cm.g_count, 0.0), cm.g_sector,
-                              cm.case.sector_totals)
+        return fc.sector_loss(np.where(self.unsafe, cm.g_count, 0.0), cm.g_sector, cm.case.sector_totals)
 
     def functionality(self) -> float:
-        return float(fc.functionality(self.sector_loss(), self.cm.case.dam,
-                                      self.cm.case.community.clamp))
+        return float(fc.functionality(self.sector_loss(), self.cm.case.dam, self.cm.case.community.clamp))
 
     def arc_capacity(self) -> np.ndarray:
         keep = 1.0 - self._loss[self.bridge_state]
@@ -224,8 +250,9 @@ class RecoveryState:
         return self.cm.arcs["capacity"].to_numpy() * mult
 
     def demand(self) -> np.ndarray:
-        return np.where(np.isfinite(self.work_left) & (self.work_left > 0),
-                        np.minimum(self.cm.rate, self.work_left), 0.0)
+        return np.where(
+            np.isfinite(self.work_left) & (self.work_left > 0), np.minimum(self.cm.rate, self.work_left), 0.0
+        )
 
     def gains(self, l: np.ndarray | None = None) -> np.ndarray:
         l = self.sector_loss() if l is None else l
@@ -241,13 +268,18 @@ class RecoveryState:
         arcs = cm.arcs[["arc", "from", "to", "capacity", "label", "bridges"]].copy()
         arcs["capacity"] = self.arc_capacity()
         d = self.demand()
-        groups = pd.DataFrame({"group": cm.group_ids, "node": cm.g_node, "capacity": d,
-                               "gain": self.gains()})
+        groups = pd.DataFrame({"group": cm.group_ids, "node": cm.g_node, "capacity": d, "gain": self.gains()})
         if only_active:
             groups = groups[d > 0].reset_index(drop=True)
         net = cm.case.network
-        return SliceData(arcs, groups, self.total_resources(), net.entry.id, net.sink,
-                         name=f"{cm.case.name}-s{self.scenario.index}-d{self.day}")
+        return SliceData(
+            arcs,
+            groups,
+            self.total_resources(),
+            net.entry.id,
+            net.sink,
+            name=f"{cm.case.name}-s{self.scenario.index}-d{self.day}",
+        )
 
     # ------------------------------------------------------------------ advance
     def advance(self, delivered: np.ndarray) -> None:

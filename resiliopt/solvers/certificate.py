@@ -39,8 +39,10 @@ class Certificate:
 
     @property
     def passed(self) -> bool:
-        return max(self.primal_infeasibility, self.dual_infeasibility,
-                   self.complementary_slackness, self.gap) <= self.tol
+        return (
+            max(self.primal_infeasibility, self.dual_infeasibility, self.complementary_slackness, self.gap)
+            <= self.tol
+        )
 
     def to_dict(self) -> dict:
         return {**asdict(self), "passed": self.passed}
@@ -50,22 +52,25 @@ def _fin(a: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(a), a, 0.0)
 
 
-def certify(lp: LinearProgram, x: np.ndarray, y: np.ndarray, z: np.ndarray,
-            tol: float = TOL) -> Certificate:
+def certify(lp: LinearProgram, x: np.ndarray, y: np.ndarray, z: np.ndarray, tol: float = TOL) -> Certificate:
     """Check (x, y, z) against the LP; duals in the shadow-price convention of the model's sense."""
     s = lp.sense
     c, y, z = s * lp.c, s * np.asarray(y, float), s * np.asarray(z, float)  # as a maximization
     ax = lp.matvec(x)
-    scale = 1.0 + max(np.abs(_fin(np.r_[lp.row_lb, lp.row_ub, lp.col_lb, lp.col_ub])).max(initial=0),
-                      np.abs(x).max(initial=0))
+    scale = 1.0 + max(
+        np.abs(_fin(np.r_[lp.row_lb, lp.row_ub, lp.col_lb, lp.col_ub])).max(initial=0),
+        np.abs(x).max(initial=0),
+    )
     viol = np.r_[lp.row_lb - ax, ax - lp.row_ub, lp.col_lb - x, x - lp.col_ub]
     primal = max(0.0, np.nanmax(viol, initial=0.0)) / scale
 
     resid = np.abs(c - lp.rmatvec(y) - z).max(initial=0.0)
-    wrong = np.r_[np.where(np.isinf(lp.row_ub), np.maximum(y, 0), 0),
-                  np.where(np.isinf(lp.row_lb), np.maximum(-y, 0), 0),
-                  np.where(np.isinf(lp.col_ub), np.maximum(z, 0), 0),
-                  np.where(np.isinf(lp.col_lb), np.maximum(-z, 0), 0)]
+    wrong = np.r_[
+        np.where(np.isinf(lp.row_ub), np.maximum(y, 0), 0),
+        np.where(np.isinf(lp.row_lb), np.maximum(-y, 0), 0),
+        np.where(np.isinf(lp.col_ub), np.maximum(z, 0), 0),
+        np.where(np.isinf(lp.col_lb), np.maximum(-z, 0), 0),
+    ]
     dual = (resid + wrong.max(initial=0.0)) / (1.0 + np.abs(c).max(initial=0.0))
 
     obj = float(c @ x)
@@ -74,7 +79,11 @@ def certify(lp: LinearProgram, x: np.ndarray, y: np.ndarray, z: np.ndarray,
     comp = max(np.abs(y * row_side).max(initial=0.0), np.abs(z * col_side).max(initial=0.0))
     comp /= 1.0 + abs(obj)
 
-    dual_obj = (np.maximum(y, 0) @ _fin(lp.row_ub) + np.minimum(y, 0) @ _fin(lp.row_lb)
-                + np.maximum(z, 0) @ _fin(lp.col_ub) + np.minimum(z, 0) @ _fin(lp.col_lb))
+    dual_obj = (
+        np.maximum(y, 0) @ _fin(lp.row_ub)
+        + np.minimum(y, 0) @ _fin(lp.row_lb)
+        + np.maximum(z, 0) @ _fin(lp.col_ub)
+        + np.minimum(z, 0) @ _fin(lp.col_lb)
+    )
     gap = abs(obj - dual_obj) / (1.0 + abs(obj))
     return Certificate(float(primal), float(dual), float(comp), float(gap), tol)

@@ -76,8 +76,11 @@ class PyomoHighs:
         return ".".join(str(v) for v in self._opt.version())
 
     def solve(self, model: pyo.ConcreteModel, certificate: bool = True) -> Solution:
-        kw = {"raise_exception_on_nonoptimal_result": False, "load_solutions": False,
-              "solver_options": {"threads": self.threads, "output_flag": False}}
+        kw = {
+            "raise_exception_on_nonoptimal_result": False,
+            "load_solutions": False,
+            "solver_options": {"threads": self.threads, "output_flag": False},
+        }
         if self.time_limit is not None:
             kw["time_limit"] = self.time_limit
         res = self._opt.solve(model, **kw)
@@ -95,26 +98,33 @@ class PyomoHighs:
         z = np.array([rcs.get(v, 0.0) for v in variables], dtype=float)
         y = np.array([duals.get(c, 0.0) for c in constraints], dtype=float)
         meta = getattr(model, "meta", {})
-        primal = pd.DataFrame({
-            "variable": lp.col_component,
-            "index": [_index_str(i) for i in lp.col_index],
-            "value": x, "lb": lp.col_lb, "ub": lp.col_ub,
-        })
+        primal = pd.DataFrame(
+            {
+                "variable": lp.col_component,
+                "index": [_index_str(i) for i in lp.col_index],
+                "value": x,
+                "lb": lp.col_lb,
+                "ub": lp.col_ub,
+            }
+        )
         ax = lp.matvec(x)
-        dual_tab = pd.DataFrame({
-            "constraint": lp.row_component,
-            "index": [_index_str(i) for i in lp.row_index],
-            "value": y,
-            "activity": ax,
-            "lb": lp.row_lb,
-            "ub": lp.row_ub,
-            "slack": np.minimum(lp.row_ub - ax, ax - lp.row_lb),
-        })
+        dual_tab = pd.DataFrame(
+            {
+                "constraint": lp.row_component,
+                "index": [_index_str(i) for i in lp.row_index],
+                "value": y,
+                "activity": ax,
+                "lb": lp.row_lb,
+                "ub": lp.row_ub,
+                "slack": np.minimum(lp.row_ub - ax, ax - lp.row_lb),
+            }
+        )
         if meta:
             dual_tab["description"] = [meta.get(c, {}).get("description", "") for c in lp.row_component]
             dual_tab["unit"] = [meta.get(c, {}).get("unit", "") for c in lp.row_component]
-        rc_tab = pd.DataFrame({"variable": lp.col_component,
-                               "index": [_index_str(i) for i in lp.col_index], "value": z})
+        rc_tab = pd.DataFrame(
+            {"variable": lp.col_component, "index": [_index_str(i) for i in lp.col_index], "value": z}
+        )
         cert = certify(lp, x, y, z) if certificate else None
         objective = float(pyo.value(next(model.component_data_objects(pyo.Objective, active=True))))
         return Solution(status, objective, "highs", self.version, primal, dual_tab, rc_tab, cert, lp)
