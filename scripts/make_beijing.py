@@ -21,9 +21,9 @@ import yaml
 
 RINGS = {2: (6, 4.0, 20.0), 3: (8, 6.5, 10.0), 4: (10, 9.5, 5.0), 5: (13, 15.0, 0.0)}
 # (nodes on the ring, radius km, angular offset deg)
-RING_CAPACITY = {2: 30, 3: 40, 4: 50, 5: 60}  # units/day each way (synthetic)
-RADIAL_CAPACITY = 40
-ENTRY_CAPACITY = 80
+RING_CAPACITY = {2: 10, 3: 13, 4: 17, 5: 20}  # units/day each way (synthetic, see README)
+RADIAL_CAPACITY = 13
+ENTRY_CAPACITY = 27
 # linking roads: (bearing deg, innermost ring, outermost ring)
 ROADS = [
     (0, 2, 5),

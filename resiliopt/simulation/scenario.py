@@ -285,7 +285,8 @@ class RecoveryState:
     def advance(self, delivered: np.ndarray) -> None:
         """Apply one slice's deliveries (one value per group, all groups)."""
         self.work_left = self.work_left - delivered
-        done = self.unsafe & (self.work_left <= 1e-9 * np.maximum(self.work_total, 1.0))
+        finite = np.isfinite(self.work_total)
+        done = self.unsafe & finite & (self.work_left <= 1e-9 * np.where(finite, self.work_total, 1.0))
         if done.any():
             self.unsafe = self.unsafe & ~done
             self.work_left = np.where(done, 0.0, self.work_left)
