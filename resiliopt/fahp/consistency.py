@@ -93,12 +93,12 @@ def diagnose(
     ci = compatibility_index(R, w, a) if R.shape[0] > 1 else 0.0
     prefix = f"{who}: " if who else ""
     warnings = []
-    if ci > ci_threshold:
+    if ci > ci_threshold + 1e-9:
         warnings.append(
             f"{prefix}compatibility index {ci:.3f} exceeds {ci_threshold:g}: the weights "
             "represent these judgments poorly"
         )
-    if t_mean > triad_threshold:
+    if t_mean > triad_threshold + 1e-9:
         warnings.append(
             f"{prefix}triad index {t_mean:.3f} exceeds {triad_threshold:g}: judgments are not "
             f"additively transitive (worst triad {', '.join(worst_l)}: |d| = {t_max:.2f})"

@@ -8,6 +8,7 @@ paper's ``number``; all leaves must be at the same level.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -45,12 +46,18 @@ class IndicatorTree:
         """Number of indicators per level, level 1 first."""
         return self.nodes.groupby("level").size().tolist()
 
-    def row(self, node_id: str) -> pd.Series:
-        return self.nodes.loc[self.index[node_id]]
+    def row(self, node_id: str) -> dict:
+        """The indicator's row: level, id, number, name, parent, position, n_children."""
+        return self.records[node_id]
 
-    @property
+    @cached_property
     def index(self) -> dict[str, int]:
         return dict(zip(self.nodes["id"], range(len(self.nodes)), strict=True))
+
+    @cached_property
+    def records(self) -> dict[str, dict]:
+        """Indicator id -> its row as a plain dict (fast lookups)."""
+        return {r["id"]: r for r in self.nodes.to_dict("records")}
 
     def number_to_id(self) -> dict[int, str]:
         lv = self.leaves
@@ -67,12 +74,11 @@ class IndicatorTree:
 
     def ancestors(self, node_id: str) -> list[str]:
         """Parents of ``node_id`` up to the root, nearest first."""
-        parent = dict(zip(self.nodes["id"], self.nodes["parent"], strict=True))
         out = []
-        p = parent[node_id]
-        while p is not None and p == p:  # NaN-safe
+        p = self.records[node_id]["parent"]
+        while isinstance(p, str):
             out.append(p)
-            p = parent[p]
+            p = self.records[p]["parent"]
         return out
 
     def resolve(self, key: str, file: str | None = None, where: str | None = None) -> str:
