@@ -1,0 +1,618 @@
+r"""Building retrofit under a budget: unsafe shares, cost, cost-efficiency Z, greedy rule.
+
+Paper 004 sections 3.2-3.3 and 4.4, in the reading of MODEL_NOTES section 3 (docs/retrofit.md).
+
+State
+    For every category :math:`c` (Table 1) a distribution :math:`x_{cL}` of its buildings over
+    design levels :math:`L \ge L_c^0` (its as-built level); :math:`\sum_L x_{cL} = 1`. A
+    building moved to level :math:`L` takes the sector's response coefficient at that level,
+    :math:`a_L` (``buildings.level_a``; the as-built level keeps the category's own ``a``).
+
+Unsafe share (equation (4), averaged over the categories of the sector by count)
+    .. math::
+
+        p_L = 1 - \Phi\!\left(\frac{\ln\theta_{cr} - \ln a_L - b\ln IM}{\zeta}\right),\qquad
+        l_i = \frac{1}{N_i}\sum_{c \in i} n_c \sum_L x_{cL}\, p_L .
+
+Cost (equation (5) read as old over new response, MODEL_NOTES 3)
+    .. math::
+
+        C = \sum_c n_c\, C_{0k,c} \sum_L x_{cL} \left(\frac{a_c^0}{a_L} - 1\right)
+
+    always measured from the as-built response :math:`a_c^0`, so the cost of a building
+    depends only on where it ends up (moving 6 -> 7 and later 7 -> 8 costs the same as 6 -> 8).
+
+Cost efficiency (equations (6)-(8))
+    The paper's marginal efficiency of the part of category :math:`c` now at level :math:`L`
+    (strengthening it continuously, :math:`\mu/\mu^0 = a/a^0`, :math:`\lambda = \ln a + b \ln IM`):
+
+    .. math::
+
+        Z^{marg}_{cL} = \frac{\partial F_C}{\partial f_i}\,
+            \underbrace{\frac{\varphi(z_L)}{\zeta}}_{df_c/d\lambda}\,
+            \underbrace{\frac{1}{a_L}}_{d\lambda/da}\,
+            \underbrace{\frac{a_L^2}{C_{0k,c}\, a^0_c}}_{da/dC\ \text{per building}}
+            \frac{1}{N_i}
+          = \frac{\partial F_C}{\partial f_i}\,\frac{\varphi(z_L)\, a_L}{\zeta\, N_i\, C_{0k,c}\, a_c^0}
+
+    A candidate move (category :math:`c`, from level :math:`L` to :math:`L'`) is linear in the
+    fraction moved, so its efficiency is the directional derivative of :math:`F_C` per CNY spent:
+
+    .. math::
+
+        Z_{c,L\to L'} = \frac{\partial F_C}{\partial f_i}\,
+            \frac{p_L - p_{L'}}{N_i\, C_{0k,c}\,(a^0_c/a_{L'} - a^0_c/a_L)},
+
+    which is exactly the average of the chain-rule :math:`df_i/dC_i` of (8) over the path from
+    :math:`a_L` to :math:`a_{L'}` (tests check both against finite differences). Because
+    :math:`\partial F_C/\partial f_i` does not depend on :math:`l_i`, a move's own Z stays
+    constant while it is carried out; only the other sectors' Z change.
+
+Greedy rule (paper 3.3): move the candidate of highest Z as far as the budget allows, recompute
+all Z, repeat until the budget is spent, no candidate is left, or F_C right after the
+earthquake reaches the target (the last move is a fraction, as Table 3's 30 % of P6).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from resiliopt import community as fc
+from resiliopt import hazard
+from resiliopt.case import CaseData
+from resiliopt.errors import InputError
+from resiliopt.schemas import SECTORS
+
+_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Stock:
+    """The numbers of a case that the retrofit problem needs, as arrays.
+
+    ``levels`` is the sorted list of all design levels; ``a[c, k]`` the response coefficient of
+    category ``c`` at ``levels[k]`` (nan where not allowed: below the as-built level or no
+    entry in ``level_a``); ``p`` the unsafe share there; ``unit_cost[c, k]`` the cost of moving
+    the whole category there from as built (billion CNY).
+    """
+
+    ids: list[str]
+    sector: np.ndarray
+    count: np.ndarray
+    a0: np.ndarray
+    level0: np.ndarray
+    c0k: np.ndarray
+    levels: list[int]
+    a: np.ndarray
+    p: np.ndarray
+    unit_cost: np.ndarray
+    totals: np.ndarray
+    dam: np.ndarray
+    pga: float
+    b: float
+    zeta: float
+    theta_cr: float
+    clamp: bool
+
+    @property
+    def allowed(self) -> np.ndarray:
+        return np.isfinite(self.a)
+
+    def as_built(self) -> np.ndarray:
+        x = np.zeros(self.a.shape)
+        for c, lv in enumerate(self.level0):
+            x[c, self.levels.index(int(lv))] = 1.0
+        return x
+
+    def index(self, category: str) -> int:
+        if category not in self.ids:
+            raise InputError(f"unknown category {category!r} (case has: {', '.join(self.ids)})")
+        return self.ids.index(category)
+
+    # ------------------------------------------------------------------ functions of x
+    def sector_loss(self, x: np.ndarray) -> np.ndarray:
+        """l_i for a state ``x`` (categories x levels)."""
+        unsafe = self.count * np.nansum(x * np.nan_to_num(self.p), axis=1)
+        return fc.sector_loss(unsafe, self.sector, self.totals)
+
+    def functionality(self, x: np.ndarray, clamp: bool | None = None) -> float:
+        """F_C right after the earthquake (expected unsafe shares), clamped as the case says."""
+        clamp = self.clamp if clamp is None else clamp
+        return float(fc.functionality(self.sector_loss(x), self.dam, clamp))
+
+    def cost(self, x: np.ndarray) -> float:
+        return float(np.sum(x * np.nan_to_num(self.unit_cost)))
+
+    def gradient(self, x: np.ndarray) -> np.ndarray:
+        return fc.gradient(self.sector_loss(x), self.dam)
+
+    def unsafe_share(self, a) -> np.ndarray:
+        return hazard.exceedance(a, self.pga, self.b, self.zeta, self.theta_cr)
+
+    def category_cost(self, c: int, a) -> np.ndarray:
+        """C(a): cost of bringing all of category ``c`` from a0 to response ``a`` (eq. 5)."""
+        return self.count[c] * self.c0k[c] * (self.a0[c] / np.asarray(a, dtype=float) - 1.0)
+
+
+def stock(case: CaseData, pga: float | None = None) -> Stock:
+    """Build the :class:`Stock` of a case (PGA: the case's first hazard PGA unless given)."""
+    bl = case.buildings
+    if pga is None:
+        p = case.case.hazard.pga
+        pga = float(p[0] if isinstance(p, list) else p)
+    levels = sorted({c.design_level for c in bl.categories} | {lv for d in bl.level_a.values() for lv in d})
+    n = len(bl.categories)
+    a = np.full((n, len(levels)), np.nan)
+    for ci, cat in enumerate(bl.categories):
+        for k, lv in enumerate(levels):
+            if lv == cat.design_level:
+                a[ci, k] = cat.a
+            elif lv > cat.design_level and lv in bl.level_a.get(cat.sector, {}):
+                a[ci, k] = bl.level_a[cat.sector][lv]
+    count = np.array([c.count for c in bl.categories], dtype=float)
+    a0 = np.array([c.a for c in bl.categories], dtype=float)
+    c0k = np.array([c.retrofit_cost for c in bl.categories], dtype=float)
+    with np.errstate(invalid="ignore"):
+        p = hazard.exceedance(np.where(np.isfinite(a), a, 1.0), pga, bl.b, bl.zeta, bl.theta_cr)
+    p = np.where(np.isfinite(a), p, np.nan)
+    unit_cost = (count * c0k)[:, None] * (a0[:, None] / a - 1.0)
+    return Stock(
+        ids=[c.id for c in bl.categories],
+        sector=np.array([SECTORS.index(c.sector) for c in bl.categories]),
+        count=count,
+        a0=a0,
+        level0=np.array([c.design_level for c in bl.categories]),
+        c0k=c0k,
+        levels=levels,
+        a=a,
+        p=p,
+        unit_cost=unit_cost,
+        totals=case.sector_totals,
+        dam=case.dam,
+        pga=pga,
+        b=bl.b,
+        zeta=bl.zeta,
+        theta_cr=bl.theta_cr,
+        clamp=case.community.clamp,
+    )
+
+
+def restrict(st: Stock, only: list[str] | None = None, exclude: list[str] | None = None) -> Stock:
+    """A stock where only the given categories (all but ``exclude``) may be retrofitted."""
+    for cid in (only or []) + (exclude or []):
+        st.index(cid)  # raises InputError for an unknown category
+    keep = set(st.ids if only is None else only) - set(exclude or [])
+    a = st.a.copy()
+    for c, cid in enumerate(st.ids):
+        if cid not in keep:
+            for k, lv in enumerate(st.levels):
+                if lv != st.level0[c]:
+                    a[c, k] = np.nan
+    p = np.where(np.isfinite(a), st.p, np.nan)
+    cost = np.where(np.isfinite(a), st.unit_cost, np.nan)
+    return replace(st, a=a, p=p, unit_cost=cost)
+
+
+# --------------------------------------------------------------------------- Z
+def marginal_z(st: Stock, x: np.ndarray, c: int, a: float | None = None) -> float:
+    r"""Paper's Z (6)-(8) for strengthening category ``c`` continuously at response ``a``.
+
+    dF_C/dC when the buildings of ``c`` at response ``a`` are strengthened uniformly; ``a``
+    defaults to the as-built response. The sector gradient is taken at state ``x``.
+    """
+    a = st.a0[c] if a is None else float(a)
+    i = st.sector[c]
+    grad = st.gradient(x)[i]
+    z = (math.log(st.theta_cr) - math.log(a) - st.b * math.log(st.pga)) / st.zeta
+    dfc_dlam = float(hazard.norm_pdf(z)) / st.zeta  # d(1 - p)/d lambda, per building of c, sign +
+    dlam_da = 1.0 / a
+    da_dc = a * a / (st.c0k[c] * st.a0[c])  # -(dC/da)^-1 per thousand buildings
+    return float(grad * dfc_dlam * dlam_da * da_dc / st.totals[i])
+
+
+def candidates(st: Stock, x: np.ndarray) -> pd.DataFrame:
+    """Every possible move at state ``x``, with its efficiency Z (F_C per billion CNY).
+
+    Columns: category, sector, from_level, to_level, available (fraction of the category at
+    ``from_level``), cost_full (cost of moving all of it), fc_gain_full, z, z_marginal (paper's
+    chain-rule Z of that part at its current response).
+    """
+    grad = st.gradient(x)
+    rows = []
+    for c in range(len(st.ids)):
+        i = st.sector[c]
+        for k0, l0 in enumerate(st.levels):
+            if not st.allowed[c, k0] or x[c, k0] <= _TOL:
+                continue
+            zm = marginal_z(st, x, c, st.a[c, k0])
+            for k1 in range(k0 + 1, len(st.levels)):
+                if not st.allowed[c, k1]:
+                    continue
+                per_frac_cost = st.unit_cost[c, k1] - st.unit_cost[c, k0]
+                per_frac_gain = grad[i] * st.count[c] / st.totals[i] * (st.p[c, k0] - st.p[c, k1])
+                avail = x[c, k0]
+                rows.append(
+                    {
+                        "category": st.ids[c],
+                        "sector": SECTORS[i],
+                        "from_level": l0,
+                        "to_level": st.levels[k1],
+                        "available": avail,
+                        "cost_full": per_frac_cost * avail,
+                        "fc_gain_full": per_frac_gain * avail,
+                        "z": per_frac_gain / per_frac_cost if per_frac_cost > 0 else math.inf,
+                        "z_marginal": zm,
+                        "_c": c,
+                        "_k0": k0,
+                        "_k1": k1,
+                        "_cost": per_frac_cost,
+                        "_gain": per_frac_gain,
+                    }
+                )
+    cols = ["category", "sector", "from_level", "to_level", "available", "cost_full", "fc_gain_full"]
+    cols += ["z", "z_marginal", "_c", "_k0", "_k1", "_cost", "_gain"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _public(df: pd.DataFrame) -> pd.DataFrame:
+    return df[[c for c in df.columns if not c.startswith("_")]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- plan
+@dataclass
+class Plan:
+    """A retrofit plan and what it achieves (F_C right after the earthquake, expected shares)."""
+
+    method: str
+    budget: float
+    target_fc: float | None
+    steps: pd.DataFrame
+    x: np.ndarray
+    fc_before: float
+    fc_after: float
+    cost: float
+    z_start: pd.DataFrame
+    stock: Stock = field(repr=False)
+    info: dict = field(default_factory=dict)
+
+    def levels_table(self) -> pd.DataFrame:
+        """One row per category and level with buildings there (fraction, thousands)."""
+        st = self.stock
+        rows = []
+        for c, cid in enumerate(st.ids):
+            for k, lv in enumerate(st.levels):
+                if st.allowed[c, k] and self.x[c, k] > _TOL:
+                    rows.append(
+                        {
+                            "category": cid,
+                            "level": lv,
+                            "fraction": float(self.x[c, k]),
+                            "buildings": float(self.x[c, k] * st.count[c]),
+                            "retrofitted": lv != st.level0[c],
+                        }
+                    )
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        return {
+            "method": self.method,
+            "budget": self.budget,
+            "target_fc": self.target_fc,
+            "fc_before": self.fc_before,
+            "fc_after": self.fc_after,
+            "cost": self.cost,
+            "plan": self.steps.to_dict(orient="records"),
+            "z_start": self.z_start.to_dict(orient="records"),
+            **self.info,
+        }
+
+
+PLAN_COLUMNS = ["category", "from_level", "to_level", "fraction", "buildings", "cost", "fc_gain", "z"]
+
+
+def check_inputs(budget: float, target_fc: float | None = None, step: float | None = None) -> None:
+    """Raise :class:`InputError` for a budget, target or fraction grid that makes no sense."""
+    if not math.isfinite(budget) or budget < 0:
+        raise InputError(f"budget must be a finite number >= 0 (billion CNY), got {budget:g}")
+    if target_fc is not None and not (0.0 <= target_fc <= 1.0):
+        raise InputError(f"target F_C must be between 0 and 1, got {target_fc:g}")
+    if step is not None:
+        k = round(1.0 / step) if step > 0 else 0
+        if step <= 0 or step > 1 or abs(k * step - 1.0) > 1e-9:
+            raise InputError(f"fraction step must divide 1 (e.g. 0.1, 0.25), got {step:g}")
+
+
+def _floor_grid(v: float, step: float | None) -> float:
+    if step is None:
+        return v
+    return math.floor(v / step + 1e-9) * step
+
+
+def _ceil_grid(v: float, step: float | None) -> float:
+    if step is None:
+        return v
+    return math.ceil(v / step - 1e-9) * step
+
+
+def greedy(
+    st: Stock,
+    budget: float,
+    target_fc: float | None = None,
+    step: float | None = None,
+    x0: np.ndarray | None = None,
+) -> Plan:
+    """The paper's rule: spend on the highest Z first, recompute after every move.
+
+    ``step``: None lets the last move take any fraction (the paper's 30 % of P6); a number
+    (e.g. 0.1) restricts every fraction to that grid, the grid of the exact MILP. A candidate
+    the remaining budget cannot afford at all (not even one grid step) is skipped, the next
+    best is taken. With ``target_fc`` the plan stops as soon as F_C right after the earthquake
+    reaches it, moving only the fraction needed.
+    """
+    check_inputs(budget, target_fc, step)
+    x = st.as_built() if x0 is None else np.array(x0, dtype=float)
+    fc0 = st.functionality(x, clamp=False)
+    z0 = _public(candidates(st, x))
+    left = float(budget)
+    steps = []
+    while True:
+        f_now = st.functionality(x, clamp=False)
+        if target_fc is not None and f_now >= target_fc - 1e-12:
+            break
+        cand = candidates(st, x)
+        if cand.empty:
+            break
+        afford = np.minimum(cand["available"].to_numpy(), left / cand["_cost"].to_numpy())
+        afford = np.array(
+            [min(_floor_grid(v, step), a) for v, a in zip(afford, cand["available"], strict=True)]
+        )
+        cand = cand.assign(_afford=afford)
+        cand = cand[(cand["_afford"] > _TOL) & (cand["_gain"] > 0)]
+        if cand.empty:
+            break
+        best = cand.loc[cand["z"].idxmax()]
+        frac = float(best["_afford"])
+        if target_fc is not None:
+            need = (target_fc - f_now) / float(best["_gain"])
+            frac = min(frac, max(_ceil_grid(need, step), 0.0))
+            if step is not None and frac > best["_afford"] + _TOL:
+                frac = float(best["_afford"])
+        c, k0, k1 = int(best["_c"]), int(best["_k0"]), int(best["_k1"])
+        cost = frac * float(best["_cost"])
+        x[c, k0] -= frac
+        x[c, k1] += frac
+        if abs(x[c, k0]) < _TOL:
+            x[c, k0] = 0.0
+        left -= cost
+        steps.append(
+            {
+                "category": st.ids[c],
+                "from_level": st.levels[k0],
+                "to_level": st.levels[k1],
+                "fraction": frac,
+                "buildings": frac * st.count[c],
+                "cost": cost,
+                "fc_gain": st.functionality(x, clamp=False) - f_now,
+                "z": float(best["z"]),
+            }
+        )
+        if left <= 1e-9 * max(budget, 1.0):
+            break
+    return Plan(
+        method="greedy" if step is None else f"greedy (grid {step:g})",
+        budget=float(budget),
+        target_fc=target_fc,
+        steps=pd.DataFrame(steps, columns=PLAN_COLUMNS),
+        x=x,
+        fc_before=fc0,
+        fc_after=st.functionality(x, clamp=False),
+        cost=st.cost(x),
+        z_start=z0,
+        stock=st,
+    )
+
+
+def plan_steps(st: Stock, x: np.ndarray, x0: np.ndarray | None = None) -> pd.DataFrame:
+    """Express a final state as moves from the as-built state (one row per category/level).
+
+    Every building ends at one level, so a state is the set of (category, to level, fraction)
+    with the as-built level as 'from'. F_C gain of a row: F_C with that row alone applied.
+    """
+    x0 = st.as_built() if x0 is None else x0
+    f0 = st.functionality(x0, clamp=False)
+    grad = st.gradient(x0)
+    rows = []
+    for c, cid in enumerate(st.ids):
+        k0 = st.levels.index(int(st.level0[c]))
+        for k, lv in enumerate(st.levels):
+            if k == k0 or not st.allowed[c, k] or x[c, k] <= _TOL:
+                continue
+            xx = x0.copy()
+            xx[c, k0] -= x[c, k]
+            xx[c, k] += x[c, k]
+            i = st.sector[c]
+            per_cost = st.unit_cost[c, k]
+            per_gain = grad[i] * st.count[c] / st.totals[i] * (st.p[c, k0] - st.p[c, k])
+            rows.append(
+                {
+                    "category": cid,
+                    "from_level": int(st.level0[c]),
+                    "to_level": lv,
+                    "fraction": float(x[c, k]),
+                    "buildings": float(x[c, k] * st.count[c]),
+                    "cost": float(x[c, k] * per_cost),
+                    "fc_gain": st.functionality(xx, clamp=False) - f0,
+                    "z": per_gain / per_cost,
+                }
+            )
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+
+
+# --------------------------------------------------------------------------- options (MILP)
+def options(st: Stock, step: float = 0.1) -> pd.DataFrame:
+    """Every distribution of each category over its allowed levels on a grid of ``step``.
+
+    One row per (category, option): ``loss`` is the option's contribution to its sector's
+    unsafe share l_i, ``cost`` its cost (billion CNY); ``x_<level>`` the fractions. The
+    as-built option (everything at the design level) has cost 0.
+    """
+    check_inputs(0.0, None, step)
+    k = round(1.0 / step)
+    rows = []
+    for c, cid in enumerate(st.ids):
+        ks = [j for j in range(len(st.levels)) if st.allowed[c, j]]
+        for parts in _compositions(k, len(ks)):
+            xs = np.zeros(len(st.levels))
+            for j, n in zip(ks, parts, strict=True):
+                xs[j] = n / k
+            i = st.sector[c]
+            row = {
+                "option": f"{cid}:" + ",".join(f"{st.levels[j]}={xs[j]:g}" for j in ks if xs[j] > 0),
+                "category": cid,
+                "sector": int(i),
+                "loss": float(st.count[c] * np.sum(xs[ks] * st.p[c, ks]) / st.totals[i]),
+                "cost": float(np.sum(xs[ks] * st.unit_cost[c, ks])),
+            }
+            for j, lv in enumerate(st.levels):
+                row[f"x_{lv}"] = xs[j]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _compositions(n: int, parts: int):
+    """All tuples of ``parts`` non-negative integers summing to ``n``."""
+    if parts == 1:
+        yield (n,)
+        return
+    for cut in itertools.combinations(range(n + parts - 1), parts - 1):
+        prev = -1
+        out = []
+        for cpos in cut:
+            out.append(cpos - prev - 1)
+            prev = cpos
+        out.append(n + parts - 1 - prev - 1)
+        yield tuple(out)
+
+
+def exact(
+    st: Stock, budget: float, target_fc: float | None = None, step: float = 0.1, time_limit=None
+) -> Plan:
+    """The optimum over the fraction grid: the MILP of :mod:`resiliopt.formulations.retrofit_milp`.
+
+    Without a target: maximize F_C right after the earthquake with cost <= budget. With a
+    target: the cheapest plan reaching it within the budget; if none does, the F_C-maximal one
+    (``info['target_met']`` says which).
+    """
+    from resiliopt.formulations.retrofit_milp import build_retrofit_milp, solve_retrofit_milp
+
+    check_inputs(budget, target_fc, step)
+    opts = options(st, step)
+    x0 = st.as_built()
+    target_met = None
+    sol = None
+    if target_fc is not None:
+        m = build_retrofit_milp(opts, st.dam, budget, target_fc=target_fc)
+        sol = solve_retrofit_milp(m, time_limit=time_limit)
+        target_met = sol is not None
+    if sol is None:
+        m = build_retrofit_milp(opts, st.dam, budget)
+        sol = solve_retrofit_milp(m, time_limit=time_limit)
+        if sol is None:
+            from resiliopt.errors import SolveError
+
+            raise SolveError("the retrofit MILP could not be solved to optimality")
+    chosen = opts.set_index("option").loc[sol["chosen"]]
+    x = np.zeros_like(x0)
+    for _, r in chosen.iterrows():
+        c = st.ids.index(r["category"])
+        for j, lv in enumerate(st.levels):
+            x[c, j] = r[f"x_{lv}"]
+    info = {"step": step, "milp_objective": sol["objective"], "solve_seconds": sol["seconds"]}
+    if target_fc is not None:
+        info["target_met"] = bool(target_met)
+    return Plan(
+        method=f"exact (grid {step:g})",
+        budget=float(budget),
+        target_fc=target_fc,
+        steps=plan_steps(st, x),
+        x=x,
+        fc_before=st.functionality(x0, clamp=False),
+        fc_after=st.functionality(x, clamp=False),
+        cost=st.cost(x),
+        z_start=_public(candidates(st, x0)),
+        stock=st,
+        info=info,
+    )
+
+
+def plan_from_variant(case: CaseData, variant: str) -> np.ndarray:
+    """The state ``x`` of a case variant's ``building_plan`` (e.g. the paper's Table 3)."""
+    st = stock(case)
+    v = case.case.variants.get(variant)
+    if v is None:
+        raise InputError(f"unknown variant {variant!r}")
+    x = st.as_built()
+    for cid, moves in v.building_plan.items():
+        c = st.index(cid)
+        k0 = st.levels.index(int(st.level0[c]))
+        for lv, frac in moves.items():
+            k = st.levels.index(int(lv))
+            x[c, k0] -= frac
+            x[c, k] += frac
+    return x
+
+
+# --------------------------------------------------------------------------- sweep
+def parse_sweep(spec: str) -> np.ndarray:
+    """``start:stop:step`` (billion CNY, stop included) -> budgets."""
+    try:
+        parts = [float(p) for p in spec.split(":")]
+    except ValueError:
+        parts = []
+    if len(parts) != 3 or parts[2] <= 0 or parts[0] < 0 or parts[1] < parts[0]:
+        raise InputError(f"sweep must be START:STOP:STEP with 0 <= START <= STOP and STEP > 0, got {spec!r}")
+    if not all(math.isfinite(p) for p in parts):
+        raise InputError(f"sweep values must be finite, got {spec!r}")
+    n = int(math.floor((parts[1] - parts[0]) / parts[2] + 1e-9)) + 1
+    if n > 10000:
+        raise InputError(f"sweep {spec!r} has {n} budgets; at most 10000")
+    return parts[0] + parts[2] * np.arange(n)
+
+
+def sweep(st: Stock, budgets, step: float = 0.1) -> pd.DataFrame:
+    """Greedy (continuous fractions and on the grid) against the exact MILP for each budget.
+
+    ``gap_grid`` = exact - greedy on the same grid (>= 0: the MILP is optimal over the grid);
+    ``gap_cont`` = exact - greedy with continuous fractions (may be < 0 where the continuous
+    greedy uses fractions the grid cannot).
+    """
+    rows = []
+    for b in budgets:
+        g = greedy(st, float(b))
+        gg = greedy(st, float(b), step=step)
+        e = exact(st, float(b), step=step)
+        rows.append(
+            {
+                "budget": float(b),
+                "fc_greedy": g.fc_after,
+                "fc_greedy_grid": gg.fc_after,
+                "fc_exact": e.fc_after,
+                "gap_grid": e.fc_after - gg.fc_after,
+                "gap_cont": e.fc_after - g.fc_after,
+                "cost_greedy": g.cost,
+                "cost_greedy_grid": gg.cost,
+                "cost_exact": e.cost,
+                "exact_plan": "; ".join(
+                    f"{r.category}>{r.to_level}:{r.fraction:g}" for r in e.steps.itertuples()
+                ),
+                "greedy_grid_plan": "; ".join(
+                    f"{r.category}>{r.to_level}:{r.fraction:g}" for r in plan_steps(st, gg.x).itertuples()
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
