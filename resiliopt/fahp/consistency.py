@@ -7,8 +7,8 @@ maximum of :math:`|d_{ijk}|` over the :math:`\binom n3` triads :math:`i<j<k` (0 
 perfectly consistent matrix, no triads for :math:`n \le 2`).
 
 *Compatibility index* between the input and the weights. The weights stand for the additive
-preference relation :math:`W_{ij} = a(w_i - w_j) + 1/2` (for the paper's weights this is the
-consistent matrix itself), and
+preference relation :math:`W_{ij} = 2a(w_i - w_j) + 1/2`, which equals the input exactly when
+the input is additively consistent (:math:`R_{ij} = 1/2 + u_i - u_j`), and
 
 .. math:: CI(R, W) = \frac1{n^2} \sum_{i,j} |R_{ij} - W_{ij}|,
 
@@ -66,7 +66,7 @@ def triad_deviations(R: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, in
 
 
 def compatibility_index(R: np.ndarray, w: np.ndarray, a: float | None = None) -> float:
-    r""":math:`CI = n^{-2}\sum_{ij}|R_{ij} - (a(w_i - w_j) + 1/2)|`."""
+    r""":math:`CI = n^{-2}\sum_{ij}|R_{ij} - (2a(w_i - w_j) + 1/2)|`."""
     n = R.shape[0]
     return float(np.abs(R - characteristic_matrix(w, a)).sum() / n**2)
 

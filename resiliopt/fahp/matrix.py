@@ -167,11 +167,14 @@ def weights_from_rowsums(r: np.ndarray, n: int, a: float | None = None) -> np.nd
 
 
 def characteristic_matrix(w: np.ndarray, a: float | None = None) -> np.ndarray:
-    r"""The additive preference relation the weights stand for: :math:`W_{ij} = a(w_i-w_j)+1/2`.
+    r"""The additive preference relation the weights stand for: :math:`W_{ij} = 2a(w_i-w_j)+1/2`.
 
-    For a complementary input this is exactly the consistent matrix :math:`\tilde r`.
+    For an additively consistent input :math:`R_{ij} = 1/2 + u_i - u_j` the weights satisfy
+    :math:`w_i - w_j = (u_i - u_j)/(2a)`, so :math:`W = R` exactly; for any complementary input
+    :math:`W - 1/2 = 2(\tilde r - 1/2)`: the paper's consistent matrix :math:`\tilde r`
+    halves every preference intensity, which is why it is not used as the comparator.
     """
     w = np.asarray(w, dtype=float)
     n = w.shape[-1]
     a = default_a(n) if a is None else a
-    return a * (w[..., :, None] - w[..., None, :]) + 0.5
+    return 2 * a * (w[..., :, None] - w[..., None, :]) + 0.5
