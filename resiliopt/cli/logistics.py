@@ -1,1 +1,160 @@
-"""CLI commands of the logistics foundation (filled in below)."""
+"""CLI: slice, audit, validate, schema, demo (thin wrappers over resiliopt.logistics)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from resiliopt.cli import app
+from resiliopt.errors import InputError, SolveError
+
+console = Console(highlight=False)
+
+SEED = typer.Option(0, "--seed", help="run seed (case input only)")
+DAY = typer.Option(0, "--day", min=0, help="day of the recovery (case input only)")
+SCENARIO = typer.Option(0, "--scenario", min=0, help="scenario index (case input only)")
+VARIANT = typer.Option(None, "--variant", help="scenario variant of the case (e.g. bridges)")
+
+
+def _solve(path: str, seed: int, day: int, scenario: int, variant: str | None):
+    from resiliopt.logistics import load_slice, solve_slice
+
+    return solve_slice(load_slice(path, seed=seed, day=day, scenario=scenario, variant=variant))
+
+
+def _print_summary(res) -> None:
+    t = Table(title=f"slice {res.data.name}", show_header=False)
+    t.add_row("status", res.status)
+    if res.solution.optimal:
+        cert = res.certificate
+        t.add_row("objective (F_C gained)", f"{res.objective:.10g}")
+        t.add_row("networkx cross-check", f"{res.networkx_objective:.10g}")
+        t.add_row(
+            "TR / delivered / unused",
+            f"{res.data.total_resources:g} / {res.delivered:.6g} / "
+            f"{res.data.total_resources - res.source_outflow:.6g}",
+        )
+        t.add_row("groups / arcs", f"{len(res.deliveries)} / {len(res.flows)}")
+        t.add_row(
+            "certificate",
+            f"{'passed' if cert.passed else 'FAILED'} (primal {cert.primal_infeasibility:.1e}, "
+            f"dual {cert.dual_infeasibility:.1e}, compl. {cert.complementary_slackness:.1e}, "
+            f"gap {cert.gap:.1e})",
+        )
+        sp = res.shadow_prices(3)
+        for _, r in sp.iterrows():
+            t.add_row("shadow price", f"{r['label']} ({r['index']}): {r['value']:.4g} F_C/unit")
+    console.print(t)
+
+
+def _check_status(res) -> None:
+    if not res.solution.optimal:
+        raise SolveError(f"the slice was not solved to optimality: {res.status}", res.status)
+
+
+@app.command("slice")
+def slice_cmd(
+    path: str = typer.Argument(
+        ..., help="a slice file (kind: slice) or a case (directory, case.yaml or name)"
+    ),
+    seed: int = SEED,
+    day: int = DAY,
+    scenario: int = SCENARIO,
+    variant: str = VARIANT,
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Solve one time slice of the logistics LP and print a summary."""
+    res = _solve(path, seed, day, scenario, variant)
+    if as_json:
+        print(json.dumps(res.to_dict()))
+    else:
+        _print_summary(res)
+    _check_status(res)
+
+
+@app.command("audit")
+def audit_cmd(
+    path: str = typer.Argument(..., help="a slice file or a case"),
+    out: Path = typer.Option(..., "--out", help="directory to write the report to"),
+    seed: int = SEED,
+    day: int = DAY,
+    scenario: int = SCENARIO,
+    variant: str = VARIANT,
+) -> None:
+    """Solve a slice and write the audit: summary.md, CSV tables, model.lp."""
+    from resiliopt.reports.audit import write_audit
+
+    res = _solve(path, seed, day, scenario, variant)
+    write_audit(res, out)
+    _print_summary(res)
+    console.print(f"audit written to {out}")
+    _check_status(res)
+
+
+@app.command("validate")
+def validate_cmd(
+    path: str = typer.Argument(..., help="any resiliopt YAML file, or a case directory/name"),
+) -> None:
+    """Check a file (or a whole case) against its schema."""
+    from resiliopt import schemas
+    from resiliopt._yaml import read_yaml, validate
+    from resiliopt.case import load_case
+
+    p = Path(path)
+    if p.is_file():
+        raw = read_yaml(p)
+        kind = raw.get("kind") if isinstance(raw, dict) else None
+        if kind == "case":
+            load_case(p)
+        elif kind in schemas.SCHEMAS:
+            validate(schemas.SCHEMAS[kind], raw, file=p)
+        else:
+            raise InputError(f"unknown or missing kind {kind!r}; one of {sorted(schemas.SCHEMAS)}", p, "kind")
+    else:
+        kind = "case"
+        load_case(path)
+    console.print(f"OK: {path} is a valid {kind}")
+
+
+@app.command("schema")
+def schema_cmd(
+    kind: str = typer.Argument(
+        None, help="one kind (case, network, bridges, buildings, community, slice); all if omitted"
+    ),
+    out: Path = typer.Option(None, "--out", help="write one <kind>.schema.json per kind into this directory"),
+) -> None:
+    """Export the input schemas as JSON Schema (for editor completion)."""
+    from resiliopt._atomic import atomic_directory
+    from resiliopt.schemas import SCHEMAS
+
+    if kind is not None and kind not in SCHEMAS:
+        raise InputError(f"unknown kind {kind!r}; one of {sorted(SCHEMAS)}", location="KIND")
+    kinds = [kind] if kind else sorted(SCHEMAS)
+    docs = {k: SCHEMAS[k].model_json_schema(by_alias=True) for k in kinds}
+    if out is None:
+        print(json.dumps(docs[kind] if kind else docs, indent=1))
+        return
+    with atomic_directory(out) as tmp:
+        for k, d in docs.items():
+            (tmp / f"{k}.schema.json").write_text(json.dumps(d, indent=1))
+    console.print(f"{len(docs)} schema(s) written to {out}")
+
+
+@app.command("demo")
+def demo_cmd(
+    case: str = typer.Argument("beijing", help="case to run"),
+    out: Path = typer.Option(Path("resiliopt-demo"), "--out", help="output directory"),
+    seed: int = typer.Option(1, "--seed"),
+) -> None:
+    """The main job on the bundled case: solve and audit the first slice."""
+    from resiliopt.reports.audit import write_audit
+
+    res = _solve(case, seed, 0, 0, None)
+    write_audit(res, out / "audit")
+    _print_summary(res)
+    console.print(f"audit of the first slice written to {out / 'audit'}")
+    _check_status(res)

@@ -1,0 +1,205 @@
+"""The logistics API: get a slice (from a file or a case), solve it, audit it.
+
+>>> from resiliopt.logistics import load_slice, solve_slice
+>>> res = solve_slice(load_slice("beijing", seed=1, day=0))
+>>> res.objective, res.certificate.passed          # doctest: +SKIP
+>>> res.flows.head(); res.duals.head()            # tidy tables  # doctest: +SKIP
+
+Build, modify, then solve: :func:`resiliopt.formulations.slice_lp.build_slice_model` gives the
+Pyomo model; change it (``update_slice_model`` or any Pyomo edit) and pass it to
+:func:`solve_model`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from resiliopt._yaml import read_yaml
+from resiliopt.case import load_case
+from resiliopt.errors import InputError
+from resiliopt.formulations.slice_lp import META, SliceData, build_slice_model
+from resiliopt.solvers.certificate import Certificate
+from resiliopt.solvers.crosscheck import networkx_objective
+from resiliopt.solvers.highs import PyomoHighs, Solution
+
+TOL = 1e-9
+
+
+def load_slice(
+    path: str | Path, seed: int = 0, day: int = 0, scenario: int = 0, variant: str | None = None
+) -> SliceData:
+    """A slice from a ``kind: slice`` file, or from a case at ``day`` of scenario ``scenario``."""
+    p = Path(path)
+    if p.is_file() and p.suffix in (".yaml", ".yml") and p.name != "case.yaml":
+        raw = read_yaml(p)
+        if isinstance(raw, dict) and raw.get("kind") == "slice":
+            return SliceData.from_file(p)
+        if not (isinstance(raw, dict) and raw.get("kind") == "case"):
+            raise InputError("expected a file with kind: slice or kind: case", p, "kind")
+    return case_slice(path, seed=seed, day=day, scenario=scenario, variant=variant)
+
+
+def case_slice(
+    case: str | Path, seed: int = 0, day: int = 0, scenario: int = 0, variant: str | None = None
+) -> SliceData:
+    """The slice of a case's scenario at ``day`` (the recovery is simulated up to that day)."""
+    from resiliopt.simulation.engine import compiled_for, run_scenario
+    from resiliopt.simulation.scenario import RecoveryState, case_model, sample_scenario
+
+    if day < 0:
+        raise InputError(f"day must be >= 0 (got {day})", location="--day")
+    cm = case_model(load_case(case), variant)
+    if day == 0:
+        st = RecoveryState(cm, sample_scenario(cm, seed, scenario))
+    else:
+        _, _, st = run_scenario(cm, seed, scenario, day, compiled_for(cm), stop_day=day)
+    return st.slice_data(only_active=True)
+
+
+@dataclass
+class SliceResult:
+    """A solved slice: tidy tables of flows, deliveries, duals, reduced costs, and checks."""
+
+    data: SliceData
+    model: pyo.ConcreteModel
+    solution: Solution
+    flows: pd.DataFrame
+    deliveries: pd.DataFrame
+    duals: pd.DataFrame
+    reduced_costs: pd.DataFrame
+    networkx_objective: float | None
+
+    @property
+    def status(self) -> str:
+        return self.solution.status
+
+    @property
+    def objective(self) -> float | None:
+        return self.solution.objective
+
+    @property
+    def certificate(self) -> Certificate | None:
+        return self.solution.certificate
+
+    @property
+    def delivered(self) -> float:
+        return float(self.deliveries["delivered"].sum()) if len(self.deliveries) else 0.0
+
+    @property
+    def source_outflow(self) -> float:
+        f = self.flows
+        return float(f.loc[f["from"] == self.data.source, "flow"].sum()) if len(f) else 0.0
+
+    def shadow_prices(self, n: int = 10) -> pd.DataFrame:
+        """The ``n`` largest arc-capacity shadow prices (F_C per extra unit of capacity)."""
+        d = self.duals[(self.duals["constraint"] == "arc_capacity") & (self.duals["value"] > TOL)]
+        d = d.sort_values("value", ascending=False).head(n)
+        return d.merge(self.flows[["arc", "label", "bridges"]], left_on="index", right_on="arc").drop(
+            columns="arc"
+        )
+
+    def min_cut(self) -> pd.DataFrame:
+        """Saturated arcs from the source side to the rest of the residual graph.
+
+        Road nodes reachable from the source in the residual graph of the optimal flow (road
+        arcs only) form the source side S; every arc leaving S is at capacity, so these arcs
+        form a minimum cut between the source and the nodes outside S: any unmet demand outside
+        S is cut off by exactly these arcs. The TR limit is not part of the graph; whether it
+        binds is shown by its dual.
+        """
+        g = nx.DiGraph()
+        f = self.flows
+        for u, v, x, cap in zip(f["from"], f["to"], f["flow"], f["capacity"], strict=True):
+            if x < cap - TOL:
+                g.add_edge(u, v)
+            if x > TOL:
+                g.add_edge(v, u)
+        src = self.data.source
+        if src not in g:
+            return self.flows.iloc[0:0]
+        side = nx.descendants(g, src) | {src}
+        cut = self.flows[self.flows["from"].isin(side) & ~self.flows["to"].isin(side)]
+        return cut[cut["capacity"] > TOL]
+
+    def to_dict(self) -> dict:
+        def rows(df, cols):
+            return [dict(zip(cols, vals, strict=True)) for vals in df[cols].itertuples(index=False)]
+
+        out = {
+            "status": self.status,
+            "objective": self.objective,
+            "solver": f"highs {self.solution.solver_version}",
+            "total_resources": self.data.total_resources,
+            "delivered": self.delivered if self.solution.optimal else None,
+        }
+        if not self.solution.optimal:
+            return out
+        out["unused"] = self.data.total_resources - self.source_outflow
+        out["networkx_objective"] = self.networkx_objective
+        out["flows"] = rows(self.flows, ["from", "to", "flow"])
+        out["deliveries"] = rows(self.deliveries, ["group", "node", "delivered", "demand", "gain"])
+        out["duals"] = rows(self.duals, ["constraint", "index", "value"])
+        out["reduced_costs"] = rows(self.reduced_costs, ["variable", "index", "value"])
+        out["certificate"] = self.certificate.to_dict()
+        return out
+
+
+def solve_model(model: pyo.ConcreteModel, crosscheck: bool = True) -> SliceResult:
+    """Solve a built (and possibly modified) slice model; tidy tables and checks."""
+    model.meta = META
+    sol = PyomoHighs().solve(model)
+    data: SliceData = model.slice_data
+    if not sol.optimal:
+        empty = pd.DataFrame()
+        return SliceResult(data, model, sol, empty, empty, empty, empty, None)
+    arcs = data.arcs.copy()
+    if "bridges" not in arcs:
+        arcs["bridges"] = ""
+    flows = pd.DataFrame(
+        {
+            "arc": list(model.arcs),
+            "flow": [pyo.value(model.flow[e]) for e in model.arcs],
+            "capacity": [pyo.value(model.cap[e]) for e in model.arcs],
+        }
+    )
+    flows = flows.merge(arcs[["arc", "from", "to", "label", "bridges"]], on="arc")
+    flows = flows[["arc", "from", "to", "flow", "capacity", "label", "bridges"]]
+    deliveries = pd.DataFrame(
+        {
+            "group": list(model.groups),
+            "node": list(data.groups["node"]),
+            "delivered": [pyo.value(model.delivery[j]) for j in model.groups],
+            "demand": [pyo.value(model.demand[j]) for j in model.groups],
+            "gain": [pyo.value(model.gain[j]) for j in model.groups],
+        }
+    )
+    rc = sol.reduced_costs
+    bound_duals = []
+    for var, cname in (("flow", "arc_capacity"), ("delivery", "group_demand")):
+        part = rc[rc["variable"] == var]
+        bound_duals.append(
+            pd.DataFrame(
+                {
+                    "constraint": cname,
+                    "index": part["index"].to_numpy(),
+                    "value": np.maximum(part["value"].to_numpy(), 0.0),
+                    "description": META[cname]["description"],
+                    "unit": META[cname]["unit"],
+                }
+            )
+        )
+    rows = sol.duals[["constraint", "index", "value", "slack", "description", "unit"]]
+    duals = pd.concat([rows, *bound_duals], ignore_index=True)
+    nx_obj = networkx_objective(data) if crosscheck else None
+    return SliceResult(data, model, sol, flows, deliveries, duals, rc.copy(), nx_obj)
+
+
+def solve_slice(data: SliceData, crosscheck: bool = True) -> SliceResult:
+    """Build and solve a slice."""
+    return solve_model(build_slice_model(data), crosscheck=crosscheck)
