@@ -205,12 +205,18 @@ def evaluate(case: CaseData, upgraded: list[str], seed: int, indices) -> pd.Data
 
 
 def compare(
-    case: CaseData, plan: BridgePlan, n_eval: int = 200, eval_start: int = EVAL_START
+    case: CaseData,
+    plan: BridgePlan,
+    n_eval: int = 200,
+    eval_start: int = EVAL_START,
+    per_scenario: dict | None = None,
 ) -> pd.DataFrame:
     """Selective plan against 'none' and 'all' on scenarios not used to choose.
 
     One row per plan: bridges upgraded, cost, mean and standard error of both measures, and
-    the share of the 'all' plan's gain over 'none' that the plan captures.
+    the paired gain over 'none' (same scenarios) with its standard error, and the share of the
+    'all' plan's gain over 'none' that the plan captures. ``per_scenario``
+    (a dict) receives each plan's per-scenario table from :func:`evaluate`.
     """
     _check(0.0, n_eval, "evaluation scenarios")
     cm = case_model(case)
@@ -218,6 +224,8 @@ def compare(
     idx = range(eval_start, eval_start + n_eval)
     plans = {"none": [], "selective": plan.upgraded, "all": all_ids}
     res = {k: evaluate(case, v, plan.seed, idx) for k, v in plans.items()}
+    if per_scenario is not None:
+        per_scenario.update(res)
     key = plan.objective
     base, top = res["none"][key].mean(), res["all"][key].mean()
     rows = []
@@ -232,6 +240,10 @@ def compare(
                 "weighted_se": r["weighted"].std(ddof=1) / math.sqrt(len(r)) if len(r) > 1 else 0.0,
                 "resources_mean": r["resources"].mean(),
                 "resources_se": r["resources"].std(ddof=1) / math.sqrt(len(r)) if len(r) > 1 else 0.0,
+                "gain_vs_none": (r[key] - res["none"][key]).mean(),
+                "gain_vs_none_se": (r[key] - res["none"][key]).std(ddof=1) / math.sqrt(len(r))
+                if len(r) > 1
+                else 0.0,
                 "share_of_all_gain": (r[key].mean() - base) / (top - base) if top > base else float("nan"),
             }
         )

@@ -1,0 +1,101 @@
+"""``resiliopt retrofit`` in-process: JSON output, plots, bad input with exit code 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from resiliopt.cli import main
+
+
+def _json(capsys, argv):
+    code = main(argv)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return json.loads(out)  # exactly one JSON object on stdout
+
+
+@pytest.mark.parametrize("method", ["greedy", "exact"])
+def test_json_plan(capsys, method):
+    obj = _json(capsys, ["retrofit", "beijing", "--budget", "20", "--method", method, "--json"])
+    assert {"plan", "fc_before", "fc_after", "cost"} <= set(obj)
+    assert obj["cost"] <= 20 + 1e-6
+    assert obj["fc_after"] > obj["fc_before"]
+    assert sum(r["cost"] for r in obj["plan"]) == pytest.approx(obj["cost"])
+    for r in obj["plan"]:
+        assert {"category", "from_level", "to_level", "fraction", "cost", "fc_gain"} <= set(r)
+    assert len(obj["z_start"]) == 12
+
+
+def test_target_and_exclude(capsys):
+    obj = _json(
+        capsys,
+        ["retrofit", "beijing", "--budget", "100", "--target-fc", "0.75", "--exclude", "E6,E7", "--json"],
+    )
+    assert obj["fc_after"] == pytest.approx(0.75, abs=1e-9)
+    assert not {r["category"] for r in obj["plan"]} & {"E6", "E7"}
+
+
+def test_human_output(capsys):
+    assert main(["retrofit", "beijing", "--budget", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "F_C right after the earthquake" in out and "Z of every candidate" in out
+
+
+def test_sweep_writes_plots(capsys, tmp_path):
+    out = tmp_path / "sw"
+    obj = _json(
+        capsys, ["retrofit", "beijing", "--sweep", "0:20:10", "--step", "0.5", "--out", str(out), "--json"]
+    )
+    rows = obj["sweep"]
+    assert [r["budget"] for r in rows] == [0, 10, 20]
+    assert all(r["gap_grid"] >= -1e-7 for r in rows)
+    for f in ["sweep.csv", "sweep.png", "sweep.svg"]:
+        assert (out / f).stat().st_size > 0
+
+
+def test_bridges_json(capsys):
+    obj = _json(
+        capsys,
+        [
+            "retrofit",
+            "beijing",
+            "--bridges",
+            "--budget",
+            "0.4",
+            "--scenarios",
+            "4",
+            "--eval-scenarios",
+            "4",
+            "--json",
+        ],
+    )
+    assert obj["cost"] <= 0.4 + 1e-9
+    plans = {r["plan"]: r for r in obj["evaluation"]}
+    assert set(plans) == {"none", "selective", "all"}
+    assert plans["all"]["weighted_mean"] >= plans["none"]["weighted_mean"] - 1e-12
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--budget", "-5"],
+        ["--budget", "10", "--target-fc", "1.2"],
+        ["--budget", "10", "--target-fc", "-0.1"],
+        ["--budget", "10", "--only", "Q7"],
+        ["--budget", "10", "--exclude", "R6,Z9"],
+        ["--sweep", "0:10"],
+        ["--sweep", "10:0:5"],
+        ["--budget", "10", "--method", "magic"],
+        ["--budget", "10", "--step", "0.3"],
+        ["--bridges", "--budget", "-1"],
+        ["--bridges", "--budget", "1", "--scenarios", "0"],
+        [],
+    ],
+)
+def test_bad_input_exit_2(capsys, argv):
+    assert main(["retrofit", "beijing", *argv]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == ""
+    assert "error" in cap.err.lower()
