@@ -149,12 +149,33 @@ def demo_cmd(
     case: str = typer.Argument("beijing", help="case to run"),
     out: Path = typer.Option(Path("resiliopt-demo"), "--out", help="output directory"),
     seed: int = typer.Option(1, "--seed"),
+    scenarios: int = typer.Option(100, "--scenarios", help="scenarios of the small Monte Carlo"),
+    days: int = typer.Option(365, "--days"),
+    workers: int = typer.Option(None, "--workers"),
 ) -> None:
-    """The main job on the bundled case: solve and audit the first slice."""
+    """The main job on the bundled case: audit the first slice, then a small Monte Carlo."""
+    from resiliopt.cli.simulate import _progress
     from resiliopt.reports.audit import write_audit
+    from resiliopt.simulation.montecarlo import simulate
 
     res = _solve(case, seed, 0, 0, None)
     write_audit(res, out / "audit")
     _print_summary(res)
-    console.print(f"audit of the first slice written to {out / 'audit'}")
     _check_status(res)
+    console.print(f"audit of the first slice written to {out / 'audit'}")
+    with _progress(True) as cb:
+        sim = simulate(
+            case,
+            scenarios,
+            seed,
+            days,
+            out / "simulation",
+            workers,
+            progress=lambda d, t: cb("scenarios", d, t),
+        )
+    t = sim.summary["time_to_threshold"]
+    console.print(
+        f"{scenarios} scenarios: median F_C right after {sim.summary['fc0_p50']:.3f}; days to "
+        f"F_C >= {sim.summary['threshold']:g}: p10 {t['p10']}, median {t['p50']}, p90 {t['p90']}"
+    )
+    console.print(f"tables, summary.json and plots (fc_fan, supply_hist, supply_fan) in {out / 'simulation'}")

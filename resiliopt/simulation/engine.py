@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from resiliopt import community as fc_mod
 from resiliopt.schemas import SECTORS
 from resiliopt.simulation.scenario import CaseModel, RecoveryState, sample_scenario
 from resiliopt.solvers.compiled import CompiledSlice
@@ -48,6 +49,7 @@ def run_scenario(
     """
     sc = sample_scenario(cm, seed, index)
     st = RecoveryState(cm, sc)
+    lp.reset()
     dt = cm.slice_days
     n = -(-days // dt)
     if stop_day is not None:
@@ -59,8 +61,6 @@ def run_scenario(
     y = np.zeros(cm.n_groups)
     obj = 0.0
     tr = st.total_resources()
-    from resiliopt import community as fc_mod
-
     for k in range(n):
         l = st.sector_loss()
         fc = float(fc_mod.functionality(l, dam, clamp))
@@ -99,8 +99,6 @@ def run_scenario(
     fcs = np.append(cols["fc"], fc_end)
     days_axis = np.append(cols["day"], st.day)
     reach = np.flatnonzero(fcs >= thr)
-    full = np.flatnonzero(~np.isnan(fcs) & (np.arange(len(fcs)) >= 0))
-    del full
     repaired_all = not st.unsafe.any()
     summary = {
         "scenario": index,

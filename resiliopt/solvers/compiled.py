@@ -71,6 +71,12 @@ class CompiledSlice:
         self.h = new_highs(self.lp)
         self._inf = highspy.kHighsInf  # the Pyomo model is not kept: the matrix is enough
 
+    def reset(self) -> None:
+        """Forget the basis (next solve is cold). Called at the start of every scenario, so a
+        scenario's solutions depend on that scenario alone, never on what a worker solved
+        before: with alternative optima a warm start could otherwise pick another vertex."""
+        self.h.clearSolver()
+
     def update(self, capacity: np.ndarray, demand: np.ndarray, gain: np.ndarray, total_resources: float):
         """Set arc capacities, group demands and gains (arrays in set order) and TR."""
         h = self.h

@@ -1,0 +1,3 @@
+from resiliopt.cli import run
+
+run()
