@@ -202,3 +202,27 @@ def test_table3_variant_state(case, st):
     steps = rb.plan_steps(st, x)
     assert set(steps["category"]) == {"B6", "E6", "E7", "P6", "P7"}
     assert steps.set_index("category").loc["P6", "fraction"] == pytest.approx(0.3)
+
+
+def test_month_fc_matches_the_case_variant(case, st):
+    """month_fc of Table 3's state equals the simulation of the case's own 'buildings' variant."""
+    from resiliopt.simulation.engine import compiled_for, run_scenario
+    from resiliopt.simulation.scenario import case_model
+
+    got = rb.month_fc(case, st, rb.paper_state(st), scenarios=3, seed=2, days=30)
+    cm = case_model(case, "buildings")
+    lp = compiled_for(cm)
+    want = [run_scenario(cm, 2, i, 30, lp)[2].functionality() for i in range(3)]
+    assert got == pytest.approx(want, abs=1e-12)
+
+
+def test_month_target_plan(case, st):
+    plan, hist = rb.month_target_plan(case, st, 100.0, 0.9, scenarios=4, seed=1)
+    assert plan.cost <= 100.0 + 1e-9
+    assert hist["target_fc"].is_monotonic_increasing
+    assert hist["median_month_fc"].iloc[-1] == plan.info["median_month_fc"]
+    # stops at the first increment whose median reaches the target, or when money runs out
+    assert plan.info["month_target_met"] == (hist["median_month_fc"].iloc[-1] >= 0.9)
+    assert (hist["median_month_fc"].iloc[:-1] < 0.9).all()
+    with pytest.raises(InputError):
+        rb.month_target_plan(case, st, 10.0, 1.5, scenarios=2)

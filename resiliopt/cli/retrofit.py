@@ -111,11 +111,16 @@ def retrofit(
     only: str = typer.Option(None, "--only", help="comma-separated categories that may be retrofitted"),
     exclude: str = typer.Option(None, "--exclude", help="comma-separated categories not to retrofit"),
     sweep: str = typer.Option(None, "--sweep", help="START:STOP:STEP budgets: greedy vs exact"),
+    target_month_fc: float = typer.Option(
+        None,
+        "--target-month-fc",
+        help="stop when the median F_C one month after (Monte Carlo, --scenarios, --seed) reaches this",
+    ),
     paper: bool = typer.Option(False, "--paper-table", help="compare with paper Table 3 row by row"),
     bridges: bool = typer.Option(False, "--bridges", help="choose bridges to upgrade (SAA MILP)"),
-    scenarios: int = typer.Option(100, "--scenarios", help="bridges: scenarios used to choose"),
+    scenarios: int = typer.Option(100, "--scenarios", help="scenarios (bridges: used to choose)"),
     eval_scenarios: int = typer.Option(200, "--eval-scenarios", help="bridges: fresh scenarios to evaluate"),
-    seed: int = typer.Option(0, "--seed", help="bridges: run seed of the scenarios"),
+    seed: int = typer.Option(0, "--seed", help="run seed of the scenarios"),
     objective: str = typer.Option("weighted", "--objective", help="bridges: weighted or resources"),
     out: Path = typer.Option(None, "--out", help="directory for tables and plots (written atomically)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
@@ -126,6 +131,8 @@ def retrofit(
 
     if method not in ("greedy", "exact"):
         raise InputError(f"--method must be greedy or exact, got {method!r}")
+    if target_month_fc is not None:
+        rb.check_inputs(0.0, target_month_fc)
     if budget is not None:
         rb.check_inputs(budget, target_fc, step)
     elif target_fc is not None:
@@ -172,7 +179,14 @@ def retrofit(
         return None
     if budget is None:
         raise InputError("--budget is required (or give --sweep or --paper-table)")
-    if method == "greedy":
+    hist = None
+    if target_month_fc is not None:
+        if target_fc is not None:
+            raise InputError("give --target-fc or --target-month-fc, not both")
+        plan, hist = rb.month_target_plan(
+            cd, st, budget, target_month_fc, method, scenarios=scenarios, seed=seed, step=step
+        )
+    elif method == "greedy":
         plan = rb.greedy(st, budget, target_fc, step=step)
     else:
         plan = rb.exact(st, budget, target_fc, step=step or 0.1)
@@ -197,6 +211,11 @@ def retrofit(
             else ""
         )
     )
+    if hist is not None:
+        met = plan.info["month_target_met"]
+        title = f"Initial F_C raised step by step; median F_C after 30 days ({scenarios} scenarios)"
+        console.print(_table(title, hist))
+        console.print(f"target median F_C one month after {target_month_fc:g}: {'met' if met else 'NOT met'}")
     z = plan.z_start[list(Z_HEADERS)].rename(columns=Z_HEADERS)
     console.print(_table("Z of every candidate at the start (F_C per billion CNY)", z))
     return None
