@@ -122,3 +122,20 @@ def test_fast_path_equals_pyomo(data, rnd):
         update_slice_model(m, capacity=cap, demand=dem, gain=gain, total_resources=tr)
         # HiGHS solves to a primal feasibility tolerance of 1e-7 (absolute)
         assert obj == pytest.approx(solve_model(m, crosscheck=False).objective, rel=1e-7, abs=1e-6)
+
+
+def test_milp_solves_without_duals():
+    """A model with integer variables is solved; it has primal values and no dual tables."""
+    import pyomo.environ as pyo
+
+    from resiliopt.solvers.highs import PyomoHighs
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(domain=pyo.Binary)
+    m.y = pyo.Var(bounds=(0, 2.5))
+    m.c = pyo.Constraint(expr=m.y <= 2 * m.x + 0.5)
+    m.o = pyo.Objective(expr=m.y - 0.1 * m.x, sense=pyo.maximize)
+    sol = PyomoHighs().solve(m)
+    assert sol.status == "optimal" and sol.objective == pytest.approx(2.4)
+    assert sol.duals.empty and sol.certificate is None
+    assert set(sol.primal["variable"]) == {"x", "y"}

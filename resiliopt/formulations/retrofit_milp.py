@@ -42,8 +42,8 @@ import time
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.factory import SolverFactory
-from pyomo.contrib.solver.common.results import TerminationCondition
+
+from resiliopt.solvers.highs import PyomoHighs
 
 META = {
     "one_option": "each category takes exactly one upgrade option",
@@ -116,24 +116,11 @@ def build_retrofit_milp(
 def solve_mip(
     m: pyo.ConcreteModel, time_limit: float | None = None, threads: int = 1
 ) -> tuple[str, float | None]:
-    """Solve a Pyomo MILP with the contrib HiGHS interface; (status, objective), values loaded.
-
-    (:class:`resiliopt.solvers.highs.PyomoHighs` asks for duals, which HiGHS does not have for
-    a MILP, so MILPs are solved here.)
-    """
-    kw = {
-        "raise_exception_on_nonoptimal_result": False,
-        "load_solutions": False,
-        "solver_options": {"threads": threads, "output_flag": False, "mip_rel_gap": 1e-9},
-    }
-    if time_limit is not None:
-        kw["time_limit"] = time_limit
-    res = SolverFactory("highs").solve(m, **kw)
-    if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
-        return str(res.termination_condition.name), None
-    res.solution_loader.load_vars()
-    obj = next(m.component_data_objects(pyo.Objective, active=True))
-    return "optimal", float(pyo.value(obj))
+    """Solve a Pyomo MILP with HiGHS (gap 1e-9); (status, objective), values loaded."""
+    sol = PyomoHighs(time_limit=time_limit, threads=threads, options={"mip_rel_gap": 1e-9}).solve(
+        m, certificate=False
+    )
+    return sol.status, sol.objective
 
 
 def solve_retrofit_milp(m: pyo.ConcreteModel, time_limit: float | None = None) -> dict | None:

@@ -66,10 +66,11 @@ class Solution:
 class PyomoHighs:
     """A persistent HiGHS interface for one Pyomo model (build, modify, then solve)."""
 
-    def __init__(self, time_limit: float | None = None, threads: int = 1):
+    def __init__(self, time_limit: float | None = None, threads: int = 1, options: dict | None = None):
         self._opt = SolverFactory("highs")
         self.time_limit = time_limit
         self.threads = threads
+        self.options = dict(options or {})  # extra HiGHS options, e.g. {"mip_rel_gap": 1e-9}
 
     @property
     def version(self) -> str:
@@ -79,7 +80,7 @@ class PyomoHighs:
         kw = {
             "raise_exception_on_nonoptimal_result": False,
             "load_solutions": False,
-            "solver_options": {"threads": self.threads, "output_flag": False},
+            "solver_options": {"threads": self.threads, "output_flag": False, **self.options},
         }
         if self.time_limit is not None:
             kw["time_limit"] = self.time_limit
@@ -89,10 +90,21 @@ class PyomoHighs:
             return Solution(status, None, "highs", self.version)
         loader = res.solution_loader
         loader.load_vars()
+        variables = list(model.component_data_objects(pyo.Var, active=True))
+        objective = float(pyo.value(next(model.component_data_objects(pyo.Objective, active=True))))
+        if any(v.is_integer() or v.is_binary() for v in variables):
+            # a MILP has no duals: primal values only
+            primal = pd.DataFrame(
+                {
+                    "variable": [v.parent_component().local_name for v in variables],
+                    "index": [_index_str(v.index()) for v in variables],
+                    "value": [pyo.value(v) for v in variables],
+                }
+            )
+            return Solution(status, objective, "highs", self.version, primal)
         duals = loader.get_duals()
         rcs = loader.get_reduced_costs()
         lp = to_matrix(model)
-        variables = list(model.component_data_objects(pyo.Var, active=True))
         constraints = list(model.component_data_objects(pyo.Constraint, active=True))
         x = np.array([pyo.value(v) for v in variables], dtype=float)
         z = np.array([rcs.get(v, 0.0) for v in variables], dtype=float)
@@ -126,7 +138,6 @@ class PyomoHighs:
             {"variable": lp.col_component, "index": [_index_str(i) for i in lp.col_index], "value": z}
         )
         cert = certify(lp, x, y, z) if certificate else None
-        objective = float(pyo.value(next(model.component_data_objects(pyo.Objective, active=True))))
         return Solution(status, objective, "highs", self.version, primal, dual_tab, rc_tab, cert, lp)
 
 
