@@ -247,7 +247,7 @@ class RecoveryState:
         keep = 1.0 - self._loss[self.bridge_state]
         keep = np.append(keep, 1.0)  # index -1: no bridge
         mult = np.minimum(keep[self.cm.arc_bridges[:, 0]], keep[self.cm.arc_bridges[:, 1]])
-        return self.cm.arcs["capacity"].to_numpy() * mult
+        return self.cm.arcs["capacity"].to_numpy() * mult * self.cm.slice_days  # per day -> per slice
 
     def demand(self) -> np.ndarray:
         return np.where(
