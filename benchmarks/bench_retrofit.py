@@ -1,6 +1,6 @@
 """Timings of the retrofit methods on the bundled case (prints; asserts nothing).
 
-    /work/venv/bin/python benchmarks/bench_retrofit.py [--scenarios 100]
+    python benchmarks/bench_retrofit.py [--scenarios 100]
 
 Targets (issue #4): greedy well under 1 s, exact building MILP under 10 s, bridge SAA MILP with
 100 scenarios under 60 s (sampling + build + solve).

@@ -17,7 +17,8 @@ import pandas as pd
 MONTHS = {"0": 0, "1 month": 30, "2 months": 60, "6 months": 180, "12 months": 364}
 
 
-def _plt():
+def pyplot():
+    """matplotlib.pyplot with the non-interactive Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,7 +27,8 @@ def _plt():
     return plt
 
 
-def _save(fig, out: Path, name: str) -> list[Path]:
+def save_figure(fig, out: Path, name: str) -> list[Path]:
+    """Save ``fig`` as OUT/NAME.png and .svg (each via a temporary file and a rename), close it."""
     paths = []
     for ext in ("png", "svg"):
         p = out / f"{name}.{ext}"
@@ -34,7 +36,7 @@ def _save(fig, out: Path, name: str) -> list[Path]:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
         os.replace(tmp, p)
         paths.append(p)
-    _plt().close(fig)
+    pyplot().close(fig)
     return paths
 
 
@@ -51,7 +53,7 @@ def _fan(ax, slices: pd.DataFrame, col: str, color: str, label: str | None = Non
 
 def recovery_plots(slices: pd.DataFrame, threshold: float, out: str | Path) -> list[Path]:
     """Write the fan chart of F_C, the supply-rate histograms and the supply-rate fan."""
-    plt = _plt()
+    plt = pyplot()
     out = Path(out)
     n = slices["scenario"].nunique()
     paths = []
@@ -69,7 +71,7 @@ def recovery_plots(slices: pd.DataFrame, threshold: float, out: str | Path) -> l
         ylim=(0, 1.02),
     )
     ax.legend(loc="lower right")
-    paths += _save(fig, out, "fc_fan")
+    paths += save_figure(fig, out, "fc_fan")
 
     fig, axes = plt.subplots(1, len(MONTHS), figsize=(13, 3), sharey=True)
     last = int(slices["day"].max())
@@ -82,7 +84,7 @@ def recovery_plots(slices: pd.DataFrame, threshold: float, out: str | Path) -> l
         ax.set(title=f"{name}" + ("" if d == day else f" (day {d})"), xlabel="supply rate r")
     axes[0].set_ylabel("share of scenarios")
     fig.suptitle("Resource supply rate", y=1.06)
-    paths += _save(fig, out, "supply_hist")
+    paths += save_figure(fig, out, "supply_hist")
 
     fig, ax = plt.subplots(figsize=(7, 4))
     _fan(ax, slices, "supply_rate", "tab:green")
@@ -93,13 +95,13 @@ def recovery_plots(slices: pd.DataFrame, threshold: float, out: str | Path) -> l
         title=f"Supply rate over time ({n} scenarios)",
     )
     ax.legend(loc="lower right")
-    paths += _save(fig, out, "supply_fan")
+    paths += save_figure(fig, out, "supply_fan")
     return paths
 
 
 def compare_plots(variants: dict[str, pd.DataFrame], threshold: float, out: str | Path) -> list[Path]:
     """Median and 10-90 % band of F_C and of r for each variant, on shared axes."""
-    plt = _plt()
+    plt = pyplot()
     out = Path(out)
     colors = ["tab:red", "tab:blue", "tab:green", "tab:purple", "tab:orange"]
     paths = []
@@ -114,5 +116,5 @@ def compare_plots(variants: dict[str, pd.DataFrame], threshold: float, out: str 
             ax.axhline(threshold, color="black", lw=1, ls=":")
         ax.set(xlabel="days after the earthquake", ylabel=ylabel, ylim=(0, 1.02))
         ax.legend(loc="lower right")
-        paths += _save(fig, out, name)
+        paths += save_figure(fig, out, name)
     return paths

@@ -6,16 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from resiliopt.reports.plots import pyplot, save_figure
+
 
 def plot_sweep(sweep: pd.DataFrame, directory: str | Path, stem: str = "sweep") -> list[Path]:
     """F_C right after the earthquake against budget (top) and the greedy gap (bottom).
 
     Writes ``<stem>.png`` and ``<stem>.svg`` into ``directory`` (the caller makes it atomic).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     directory = Path(directory)
     fig, (ax, ax2) = plt.subplots(
@@ -32,21 +31,12 @@ def plot_sweep(sweep: pd.DataFrame, directory: str | Path, stem: str = "sweep") 
     ax2.set_ylabel("gap (exact - greedy grid)")
     ax2.set_xlabel("budget, billion CNY")
     ax2.grid(alpha=0.3)
-    paths = []
-    for ext in ("png", "svg"):
-        p = directory / f"{stem}.{ext}"
-        fig.savefig(p, dpi=150)
-        paths.append(p)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, directory, stem)
 
 
 def plot_bridge_evaluation(per_plan: dict[str, pd.DataFrame], directory: str | Path, stem: str = "bridges"):
     """Distribution of the first slice's weighted delivery per plan, out of sample."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     directory = Path(directory)
     fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
@@ -54,10 +44,4 @@ def plot_bridge_evaluation(per_plan: dict[str, pd.DataFrame], directory: str | P
     ax.boxplot([per_plan[k]["resources"] for k in names], tick_labels=names)
     ax.set_ylabel("resources delivered on day 0, units")
     ax.grid(alpha=0.3)
-    paths = []
-    for ext in ("png", "svg"):
-        p = directory / f"{stem}.{ext}"
-        fig.savefig(p, dpi=150)
-        paths.append(p)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, directory, stem)
