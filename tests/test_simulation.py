@@ -107,9 +107,11 @@ def test_bad_arguments(run_cli, tmp_path):
         (["--scenarios", 0], "scenarios"),
         (["--days", 0], "days"),
         (["--variant", "nope"], "unknown variant"),
+        (["--scheduler", "bogus"], "--scheduler"),
     ):
         code, _, err = run_cli("simulate", "beijing", "--out", tmp_path / "x", "--no-progress", *args)
         assert code == 2 and needle in err, err
+        assert not (tmp_path / "x").exists()  # nothing written
 
 
 def test_recovery_properties():

@@ -61,6 +61,7 @@ def run_scenario(
     y = np.zeros(cm.n_groups)
     obj = 0.0
     tr = st.total_resources()
+    settled = not cm.case.case.recovery.bridge_repair_days  # no state change once demand is 0
     for k in range(n):
         l = st.sector_loss()
         fc = float(fc_mod.functionality(l, dam, clamp))
@@ -83,6 +84,20 @@ def run_scenario(
                 y = np.minimum(np.maximum(y, 0.0), demand)
                 last = (demand, cap, gain)
             r = st.supply_rate(y, demand, gain)
+        elif settled:
+            # nothing left to repair and no bridge repair model: every later slice is this one
+            rest = slice(k, n)
+            for name in SLICE_COLUMNS:
+                if name not in ("scenario", "day", "fc") and not name.startswith("f_"):
+                    cols[name][rest] = 0.0
+            cols["day"][rest] = st.day + dt * np.arange(n - k)
+            for name in ("fc", *[f"f_{s}" for s in SECTORS]):
+                cols[name][rest] = cols[name][k]
+            cols["unused"][rest] = tr
+            cols["supply_rate"][rest] = 1.0
+            cols["unrepaired"][rest] = int(st.unsafe.sum())
+            st.day += dt * (n - k)
+            break
         else:
             y = np.zeros(cm.n_groups)
             obj, r, last = 0.0, 1.0, None

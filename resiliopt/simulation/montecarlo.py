@@ -140,6 +140,7 @@ def simulate(
     out = Path(out)
     parts = out / "parts"
     params = _run_params(case_path, variant, scenarios, seed, days)
+    workers = workers or os.cpu_count() or 1
     pfile = out / PARAMS_FILE
     if pfile.exists():
         old = json.loads(pfile.read_text())
@@ -149,21 +150,27 @@ def simulate(
                 f"({', '.join(k for k in params if old.get(k) != params[k])} differ); use another --out",
                 file=out,
             )
-    parts.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(pfile, json.dumps(params, indent=1))
+    client, cluster = _dask_client(scheduler, workers) if scheduler else (None, None)
+    try:
+        parts.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(pfile, json.dumps(params, indent=1))
 
-    chunks = [(s, min(s + CHUNK, scenarios)) for s in range(0, scenarios, CHUNK)]
-    todo = [c for c in chunks if not _chunk_done(parts, c[0])]
-    done = scenarios - sum(b - a for a, b in todo)
-    if progress:
-        progress(done, scenarios)
-    jobs = [(str(case_path), variant, seed, days, a, b, str(parts)) for a, b in todo]
-    workers = workers or os.cpu_count() or 1
-    t0 = time.perf_counter()
-    for a, b in _execute(jobs, workers, scheduler):
-        done += b - a
+        chunks = [(s, min(s + CHUNK, scenarios)) for s in range(0, scenarios, CHUNK)]
+        todo = [c for c in chunks if not _chunk_done(parts, c[0])]
+        done = scenarios - sum(b - a for a, b in todo)
         if progress:
             progress(done, scenarios)
+        jobs = [(str(case_path), variant, seed, days, a, b, str(parts)) for a, b in todo]
+        t0 = time.perf_counter()
+        for a, b in _execute(jobs, workers, client):
+            done += b - a
+            if progress:
+                progress(done, scenarios)
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
     elapsed = time.perf_counter() - t0
 
     slices = pd.concat([pd.read_parquet(_part_names(parts, a)[0]) for a, _ in chunks], ignore_index=True)
@@ -184,11 +191,29 @@ def simulate(
     return SimulationResult(out, slices, scen, summary)
 
 
-def _execute(jobs: list, workers: int, scheduler: str | None) -> Iterable[tuple[int, int]]:
+def _dask_client(scheduler: str, workers: int):
+    """Connect (or start a LocalCluster) before any output is written; bad addresses are input errors."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler == "local":
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        return Client(cluster), cluster
+    try:
+        return Client(scheduler, timeout="20s"), None
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler: {exc}", location="--scheduler") from None
+
+
+def _execute(jobs: list, workers: int, client) -> Iterable[tuple[int, int]]:
     if not jobs:
         return
-    if scheduler:
-        yield from _execute_dask(jobs, workers, scheduler)
+    if client is not None:
+        from dask.distributed import as_completed
+
+        for f in as_completed(client.map(_run_chunk_to_file, jobs, pure=False)):
+            yield f.result()
     elif workers == 1:
         for job in jobs:
             yield _run_chunk_to_file(job)
@@ -200,30 +225,6 @@ def _execute(jobs: list, workers: int, scheduler: str | None) -> Iterable[tuple[
             futures = [ex.submit(_run_chunk_to_file, job) for job in jobs]
             for f in as_completed(futures):
                 yield f.result()
-
-
-def _execute_dask(jobs: list, workers: int, scheduler: str) -> Iterable[tuple[int, int]]:
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler == "local":
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = Client(cluster)
-    else:
-        try:
-            client = Client(scheduler, timeout="20s")
-        except OSError as exc:
-            raise InputError(f"cannot reach the Dask scheduler: {exc}", location="--scheduler") from None
-    try:
-        futures = client.map(_run_chunk_to_file, jobs, pure=False)
-        for f in as_completed(futures):
-            yield f.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def summarize(slices: pd.DataFrame, scen: pd.DataFrame, cm, params: dict) -> dict:
@@ -273,14 +274,10 @@ def variant_cost(case, variant: str | None) -> dict:
     C = n C_0k (a_old / a_new - 1)), bridges by the case's cost per upgraded bridge."""
     if variant in (None, "none"):
         return {"buildings": 0.0, "bridges": 0.0, "total": 0.0}
+    from resiliopt.retrofit.buildings import plan_from_variant, stock
+
     v = case.case.variants[variant]
-    b = case.buildings
-    cats = {c.id: c for c in b.categories}
-    cb = 0.0
-    for cid, plan in v.building_plan.items():
-        c = cats[cid]
-        for level, frac in plan.items():
-            cb += c.count * frac * c.retrofit_cost * (c.a / b.level_a[c.sector][level] - 1.0)
+    cb = stock(case).cost(plan_from_variant(case, variant))
     br = case.bridges
     ids = {x.id for x in br.bridges} if v.upgrade_bridges == "all" else set(v.upgrade_bridges)
     n = sum(1 for x in br.bridges if x.id in ids and x.grade != br.upgrade_to)

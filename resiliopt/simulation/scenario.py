@@ -25,7 +25,7 @@ The recovery model (docs/recovery.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ from resiliopt import hazard
 from resiliopt.case import CaseData
 from resiliopt.errors import InputError
 from resiliopt.formulations.slice_lp import SliceData
-from resiliopt.schemas import SECTORS
+from resiliopt.schemas import DAMAGE_STATES, SECTORS
 
 UNSAFE_FROM = 2  # damage state index of 'moderate'
 
@@ -59,7 +59,7 @@ class CaseModel:
     bridge_zeta: np.ndarray
     arcs: pd.DataFrame
     arc_bridges: np.ndarray  # (n_arcs, 2) bridge index at each end, -1 for none
-    repair_days: np.ndarray = field(default_factory=lambda: np.zeros(5))
+    repair_days: np.ndarray  # days to repair by damage state (inf: not repairable)
 
     @property
     def n_groups(self) -> int:
@@ -148,9 +148,7 @@ def case_model(case: CaseData, variant: str | None = None) -> CaseModel:
     arc_bridges = np.array(
         [[at_node.get(u, -1), at_node.get(w, -1)] for _, u, w, _, _ in rows], dtype=np.int64
     ).reshape(-1, 2)
-    bl = [br.bridges[k].id if k >= 0 else "" for k in arc_bridges.max(axis=1)]
     arcs["bridges"] = ["+".join(br.bridges[k].id for k in pair if k >= 0) for pair in arc_bridges]
-    del bl
     rec = case.case.recovery
     repair = np.array(
         [
@@ -204,11 +202,7 @@ def sample_scenario(cm: CaseModel, seed: int, index: int) -> Scenario:
     bl = cm.case.buildings
     gdrift = hazard.sample_drift(rng, cm.g_a, pga, bl.b, bl.zeta)
     gstate = hazard.damage_state(gdrift, bl.thresholds.as_list())
-    bdrift = (
-        cm.bridge_a
-        * np.power(pga, cm.bridge_b)
-        * np.exp(cm.bridge_zeta * rng.standard_normal(len(cm.bridge_ids)))
-    )
+    bdrift = hazard.sample_drift(rng, cm.bridge_a, pga, cm.bridge_b, cm.bridge_zeta)
     bstate = hazard.damage_state(bdrift, cm.case.bridges.thresholds.as_list())
     return Scenario(index, pga, gstate, bstate)
 
@@ -293,9 +287,8 @@ class RecoveryState:
         self.day += self.cm.slice_days
         repair = self.cm.case.case.recovery.bridge_repair_days
         if repair:
-            names = ["none", "slight", "moderate", "severe", "collapse"]
             for k, st in enumerate(self.bridge_state):
-                days = repair.get(names[st])
+                days = repair.get(DAMAGE_STATES[st])
                 if st > 0 and days is not None and self.day >= days:
                     self.bridge_state[k] = 0
 

@@ -64,8 +64,6 @@ class CompiledSlice:
         self.delivery_cols = np.flatnonzero(comp == "delivery").astype(np.int32)
         rows = list(self.lp.row_component)
         self.tr_row = rows.index("total_resources")
-        self.arcs = list(model.arcs)
-        self.groups = list(model.groups)
         self._all_cols = np.r_[self.flow_cols, self.delivery_cols].astype(np.int32)
         self._lower = np.zeros(len(self._all_cols))
         self.h = new_highs(self.lp)
