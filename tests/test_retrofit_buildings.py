@@ -1,4 +1,7 @@
-"""Building retrofit: cost, Z against finite differences, greedy, exact MILP against brute force."""
+"""Building retrofit: cost, Z against finite differences, greedy, grid MILP against brute force.
+
+The global optimum (``exact``) has its own tests in test_retrofit_exact.py.
+"""
 
 from __future__ import annotations
 
@@ -167,33 +170,36 @@ def _brute_force(st, step, budget):
 
 
 @pytest.mark.parametrize("budget", [0.0, 12.0, 45.0, 90.0])
-def test_exact_equals_brute_force(st, budget):
+def test_grid_equals_brute_force_and_exact_beats_it(st, budget):
     # a smaller instance: fractions in halves (6 options per level-6 category, 104976 plans)
     best = _brute_force(st, 0.5, budget)
-    e = rb.exact(st, budget, step=0.5)
+    e = rb.grid(st, budget, step=0.5)
     assert e.cost <= budget + 1e-6
     assert e.fc_after == pytest.approx(best, abs=1e-7)
+    assert e.method == "grid optimum (step 0.5)" and e.info["grid_optimum"]
+    # every grid plan is a continuous plan: the global optimum is at least the best of them
+    assert rb.exact(st, budget).fc_after >= best - 1e-12
 
 
 @settings(max_examples=8, deadline=None)
 @given(hs.floats(min_value=0, max_value=120))
-def test_exact_not_worse_than_grid_greedy(budget):
+def test_grid_not_worse_than_grid_greedy(budget):
     st = rb.stock(load_case("beijing"))
-    e = rb.exact(st, budget, step=0.5)
+    e = rb.grid(st, budget, step=0.5)
     g = rb.greedy(st, budget, step=0.5)
     assert e.fc_after >= g.fc_after - 1e-7
 
 
-def test_exact_with_target_is_cheapest(st):
-    e = rb.exact(st, 200.0, target_fc=0.8, step=0.5)
+def test_grid_with_target_is_cheapest(st):
+    e = rb.grid(st, 200.0, target_fc=0.8, step=0.5)
     assert e.info["target_met"]
     assert e.fc_after >= 0.8 - 1e-7
     g = rb.greedy(st, 200.0, target_fc=0.8, step=0.5)
     assert e.cost <= g.cost + 1e-6
     # unreachable target within budget: falls back to the best F_C, says so
-    e2 = rb.exact(st, 5.0, target_fc=0.95, step=0.5)
+    e2 = rb.grid(st, 5.0, target_fc=0.95, step=0.5)
     assert not e2.info["target_met"]
-    assert e2.fc_after == pytest.approx(rb.exact(st, 5.0, step=0.5).fc_after)
+    assert e2.fc_after == pytest.approx(rb.grid(st, 5.0, step=0.5).fc_after)
 
 
 def test_table3_variant_state(case, st):

@@ -16,7 +16,7 @@ def _json(capsys, argv):
     return json.loads(out)  # exactly one JSON object on stdout
 
 
-@pytest.mark.parametrize("method", ["greedy", "exact"])
+@pytest.mark.parametrize("method", ["greedy", "exact", "grid"])
 def test_json_plan(capsys, method):
     obj = _json(capsys, ["retrofit", "beijing", "--budget", "20", "--method", method, "--json"])
     assert {"plan", "fc_before", "fc_after", "cost"} <= set(obj)
@@ -26,6 +26,23 @@ def test_json_plan(capsys, method):
     for r in obj["plan"]:
         assert {"category", "from_level", "to_level", "fraction", "cost", "fc_gain"} <= set(r)
     assert len(obj["z_start"]) == 12
+    if method == "exact":  # the proven optimum, its bound and gap
+        assert obj["status"] == "optimal" and obj["objective"] == "fc_after"
+        assert obj["optimum"] == obj["fc_after"] and abs(obj["gap"]) <= 1e-8
+        assert obj["bound"] >= obj["fc_after"] - 1e-8
+    elif method == "grid":
+        assert obj["grid_optimum"] is True and obj["method"] == "grid optimum (step 0.1)"
+    else:
+        assert obj["bound"] is None and obj["gap"] is None
+
+
+def test_human_output_states_the_proof(capsys):
+    assert main(["retrofit", "beijing", "--budget", "10", "--method", "exact"]) == 0
+    out = capsys.readouterr().out
+    assert "proven global optimum" in out and "upper bound" in out and "gap" in out
+    assert main(["retrofit", "beijing", "--budget", "10", "--method", "grid", "--step", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "Grid optimum" in out and "not the continuous optimum" in out
 
 
 def test_target_and_exclude(capsys):
@@ -51,6 +68,8 @@ def test_sweep_writes_plots(capsys, tmp_path):
     rows = obj["sweep"]
     assert [r["budget"] for r in rows] == [0, 10, 20]
     assert all(r["gap_grid"] >= -1e-7 for r in rows)
+    assert all(r["exact_minus_greedy"] >= -1e-12 and abs(r["gap_exact"]) <= 1e-8 for r in rows)
+    assert all(r["fc_exact"] >= r["fc_grid"] - 1e-12 for r in rows)
     for f in ["sweep.csv", "sweep.png", "sweep.svg"]:
         assert (out / f).stat().st_size > 0
 
@@ -89,6 +108,8 @@ def test_bridges_json(capsys):
         ["--sweep", "10:0:5"],
         ["--budget", "10", "--method", "magic"],
         ["--budget", "10", "--step", "0.3"],
+        ["--budget", "10", "--method", "exact", "--step", "0.1"],
+        ["--budget", "10", "--method", "grid", "--step", "0.3"],
         ["--bridges", "--budget", "-1"],
         ["--bridges", "--budget", "1", "--scenarios", "0"],
         [],

@@ -1,4 +1,4 @@
-"""``resiliopt retrofit``: building retrofit (greedy / exact), budget sweeps, bridge upgrades."""
+"""``resiliopt retrofit``: building retrofit (greedy / exact / grid), budget sweeps, bridge upgrades."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ T3_HEADERS = {
     "z_start": "Z",
     "greedy_fraction": "greedy",
     "exact_fraction": "exact",
+    "grid_fraction": "grid",
 }
 EVAL_HEADERS = {
     "plan": "plan",
@@ -104,13 +105,20 @@ def retrofit(
     target_fc: float = typer.Option(
         None, "--target-fc", help="stop when F_C right after the earthquake reaches this (0..1)"
     ),
-    method: str = typer.Option("greedy", "--method", help="greedy (paper 3.3) or exact (MILP)"),
+    method: str = typer.Option(
+        "greedy",
+        "--method",
+        help="greedy (paper 3.3), exact (proven global optimum, SCIP) or grid (optimum over a fraction grid)",
+    ),
     step: float = typer.Option(
-        None, "--step", help="fraction grid (exact: default 0.1; greedy: default continuous)"
+        None,
+        "--step",
+        help="fraction grid for greedy and grid (grid: default 0.1; greedy: default continuous); "
+        "with --sweep or --paper-table, adds the grid columns",
     ),
     only: str = typer.Option(None, "--only", help="comma-separated categories that may be retrofitted"),
     exclude: str = typer.Option(None, "--exclude", help="comma-separated categories not to retrofit"),
-    sweep: str = typer.Option(None, "--sweep", help="START:STOP:STEP budgets: greedy vs exact"),
+    sweep: str = typer.Option(None, "--sweep", help="START:STOP:STEP budgets: greedy vs exact (vs grid)"),
     target_month_fc: float = typer.Option(
         None,
         "--target-month-fc",
@@ -129,8 +137,13 @@ def retrofit(
     from resiliopt.case import load_case
     from resiliopt.retrofit import buildings as rb
 
-    if method not in ("greedy", "exact"):
-        raise InputError(f"--method must be greedy or exact, got {method!r}")
+    if method not in rb.METHODS:
+        raise InputError(f"--method must be one of {', '.join(rb.METHODS)}, got {method!r}")
+    if method == "exact" and step is not None and sweep is None and not paper:
+        raise InputError(
+            "--step restricts fractions to a grid; --method exact is the continuous optimum "
+            f"(for the grid optimum use --method grid --step {step:g})"
+        )
     if target_month_fc is not None:
         rb.check_inputs(0.0, target_month_fc)
     if budget is not None:
@@ -144,8 +157,8 @@ def retrofit(
 
     st = rb.restrict(rb.stock(cd), _cats(only), _cats(exclude))
     if paper:
-        df = rb.table3_comparison(st, step or 0.1)
-        summ = rb.table3_summary(st, step or 0.1)
+        df = rb.table3_comparison(st, step)
+        summ = rb.table3_summary(st, step)
         if out is not None:
             from resiliopt._atomic import atomic_directory
 
@@ -163,7 +176,7 @@ def retrofit(
         return None
     if sweep is not None:
         budgets = rb.parse_sweep(sweep)
-        df = rb.sweep(st, budgets, step or 0.1)
+        df = rb.sweep(st, budgets, step)
         if out is not None:
             from resiliopt._atomic import atomic_directory
             from resiliopt.reports.retrofit_plots import plot_sweep
@@ -174,8 +187,23 @@ def retrofit(
         if as_json:
             print(json.dumps(_clean({"sweep": df.to_dict(orient="records")})))
         else:
-            cols = ["budget", "fc_greedy", "fc_greedy_grid", "fc_exact", "gap_grid", "gap_cont"]
-            console.print(_table("F_C after the earthquake by budget", df[cols + ["exact_plan"]]))
+            cols = ["budget", "fc_greedy", "fc_exact", "fc_bound", "gap_exact", "exact_minus_greedy"]
+            if step is not None:
+                cols += ["fc_greedy_grid", "fc_grid", "gap_grid"]
+            shown = df[cols + ["exact_plan"]].copy()
+            for c in ("gap_exact", "exact_minus_greedy", "gap_grid"):
+                if c in shown:  # rounding noise (|v| < 1e-12) shown as 0, not as -0.00000
+                    shown[c] = shown[c].where(shown[c].abs() >= 1e-12, 0.0)
+            fmt = {c: ".5f" for c in cols if c.startswith("fc_")}
+            fmt.update({"gap_exact": ".1e", "exact_minus_greedy": ".5f", "gap_grid": ".5f", "budget": "g"})
+            console.print(
+                _table(
+                    "F_C right after the earthquake by budget (exact: proven global optimum, SCIP; "
+                    "gap_exact = bound - exact)",
+                    shown,
+                    fmt,
+                )
+            )
         return None
     if budget is None:
         raise InputError("--budget is required (or give --sweep or --paper-table)")
@@ -188,8 +216,10 @@ def retrofit(
         )
     elif method == "greedy":
         plan = rb.greedy(st, budget, target_fc, step=step)
+    elif method == "grid":
+        plan = rb.grid(st, budget, target_fc, step=step or 0.1)
     else:
-        plan = rb.exact(st, budget, target_fc, step=step or 0.1)
+        plan = rb.exact(st, budget, target_fc)
     if out is not None:
         from resiliopt._atomic import atomic_directory
 
@@ -211,6 +241,9 @@ def retrofit(
             else ""
         )
     )
+    proof = _proof_line(plan)
+    if proof:
+        console.print(proof)
     if hist is not None:
         met = plan.info["month_target_met"]
         title = f"Initial F_C raised step by step; median F_C after 30 days ({scenarios} scenarios)"
@@ -219,6 +252,29 @@ def retrofit(
     z = plan.z_start[list(Z_HEADERS)].rename(columns=Z_HEADERS)
     console.print(_table("Z of every candidate at the start (F_C per billion CNY)", z))
     return None
+
+
+def _proof_line(plan) -> str | None:
+    """What the plan's optimality rests on: SCIP's bound and gap, or "grid optimum"."""
+    if plan.info.get("grid_optimum"):
+        what = "cheapest" if plan.objective == "cost" else "best"
+        return (
+            f"Grid optimum: the {what} plan with every fraction a multiple of {plan.info['step']:g} "
+            "(HiGHS MILP); not the continuous optimum (--method exact)"
+        )
+    if plan.bound is None or plan.gap is None:
+        return None
+    if plan.objective == "cost":
+        head = f"cost {plan.optimum:.6f}, lower bound {plan.bound:.6f} billion CNY"
+    else:
+        head = f"F_C {plan.optimum:.6f}, upper bound {plan.bound:.6f}"
+    gap = "0" if abs(plan.gap) < 1e-12 else f"{plan.gap:.1e}"
+    proven = "proven global optimum" if plan.status == "optimal" else f"NOT proven optimal ({plan.status})"
+    return (
+        f"Exact: {proven}; {head}, gap {gap} (0 up to SCIP's tolerances)\n"
+        f"       SCIP {plan.info['solver_version']}, {plan.info['nodes']} nodes, "
+        f"{plan.info['solve_seconds']:.2f} s"
+    )
 
 
 def _bridges(cd, budget, scenarios, eval_scenarios, seed, objective, out, as_json):

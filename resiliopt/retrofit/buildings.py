@@ -65,7 +65,7 @@ import pandas as pd
 from resiliopt import community as fc
 from resiliopt import hazard
 from resiliopt.case import CaseData
-from resiliopt.errors import InputError
+from resiliopt.errors import InputError, SolveError
 from resiliopt.schemas import SECTORS
 
 _TOL = 1e-9
@@ -279,6 +279,17 @@ class Plan:
     z_start: pd.DataFrame
     stock: Stock = field(repr=False)
     info: dict = field(default_factory=dict)
+    #: what the method optimized: "fc_after" (maximized) or "cost" (minimized, with a target);
+    #: None for the greedy rule, which proves nothing
+    objective: str | None = None
+    #: the optimum: the objective's value for this plan, recomputed from ``x``
+    optimum: float | None = None
+    #: the solver's proven bound on the objective (an upper bound on F_C, a lower bound on cost)
+    bound: float | None = None
+    #: ``bound - optimum`` for F_C, ``optimum - bound`` for cost (0 at optimality)
+    gap: float | None = None
+    #: "optimal" when the gap is proven 0 (up to the solver's tolerance), else the solver status
+    status: str | None = None
 
     def levels_table(self) -> pd.DataFrame:
         """One row per category and level with buildings there (fraction, thousands)."""
@@ -307,10 +318,18 @@ class Plan:
             "fc_after": self.fc_after,
             "cost": self.cost,
             "plan": self.steps.to_dict(orient="records"),
+            "objective": self.objective,
+            "optimum": self.optimum,
+            "bound": self.bound,
+            "gap": self.gap,
+            "status": self.status,
             "z_start": self.z_start.to_dict(orient="records"),
             **self.info,
         }
 
+
+#: the plan methods: the paper's rule, the proven global optimum, the optimum over a fraction grid
+METHODS = ("greedy", "exact", "grid")
 
 PLAN_COLUMNS = ["category", "from_level", "to_level", "fraction", "buildings", "cost", "fc_gain", "z"]
 
@@ -349,7 +368,7 @@ def greedy(
     """The paper's rule: spend on the highest Z first, recompute after every move.
 
     ``step``: None lets the last move take any fraction (the paper's 30 % of P6); a number
-    (e.g. 0.1) restricts every fraction to that grid, the grid of the exact MILP. A candidate
+    (e.g. 0.1) restricts every fraction to that grid, the grid of the grid MILP (:func:`grid`). A candidate
     the remaining budget cannot afford at all (not even one grid step) is skipped, the next
     best is taken. With ``target_fc`` the plan stops as soon as F_C right after the earthquake
     reaches it, moving only the fraction needed.
@@ -499,14 +518,17 @@ def _compositions(n: int, parts: int):
         yield tuple(out)
 
 
-def exact(
+def grid(
     st: Stock, budget: float, target_fc: float | None = None, step: float = 0.1, time_limit=None
 ) -> Plan:
-    """The optimum over the fraction grid: the MILP of :mod:`resiliopt.formulations.retrofit_milp`.
+    """The optimum over a fraction *grid* (not the continuous optimum: see :func:`exact`).
 
-    Without a target: maximize F_C right after the earthquake with cost <= budget. With a
-    target: the cheapest plan reaching it within the budget; if none does, the F_C-maximal one
-    (``info['target_met']`` says which).
+    Solves the MILP of :mod:`resiliopt.formulations.retrofit_milp` with HiGHS: every category
+    takes one distribution over its levels with fractions in steps of ``step``. Without a
+    target: maximize F_C right after the earthquake with cost <= budget. With a target: the
+    cheapest grid plan reaching it within the budget; if none does, the F_C-maximal one
+    (``info['target_met']`` says which). A finer grid gets closer to :func:`exact` but grows
+    fast (66 options per level-6 category at 0.1, 5151 at 0.01).
     """
     from resiliopt.formulations.retrofit_milp import build_retrofit_milp, solve_retrofit_milp
 
@@ -523,30 +545,296 @@ def exact(
         m = build_retrofit_milp(opts, st.dam, budget)
         sol = solve_retrofit_milp(m, time_limit=time_limit)
         if sol is None:
-            from resiliopt.errors import SolveError
-
-            raise SolveError("the retrofit MILP could not be solved to optimality")
+            raise SolveError("the retrofit grid MILP could not be solved to optimality")
     chosen = opts.set_index("option").loc[sol["chosen"]]
     x = np.zeros_like(x0)
     for _, r in chosen.iterrows():
         c = st.ids.index(r["category"])
         for j, lv in enumerate(st.levels):
             x[c, j] = r[f"x_{lv}"]
-    info = {"step": step, "milp_objective": sol["objective"], "solve_seconds": sol["seconds"]}
+    info = {
+        "step": step,
+        "grid_optimum": True,
+        "solver": "highs",
+        "milp_objective": sol["objective"],
+        "solve_seconds": sol["seconds"],
+    }
     if target_fc is not None:
         info["target_met"] = bool(target_met)
+    by_cost = bool(target_met)
+    fc_after = st.functionality(x, clamp=False)
     return Plan(
-        method=f"exact (grid {step:g})",
+        method=f"grid optimum (step {step:g})",
         budget=float(budget),
         target_fc=target_fc,
         steps=plan_steps(st, x),
         x=x,
         fc_before=st.functionality(x0, clamp=False),
-        fc_after=st.functionality(x, clamp=False),
+        fc_after=fc_after,
         cost=st.cost(x),
         z_start=_public(candidates(st, x0)),
         stock=st,
         info=info,
+        objective="cost" if by_cost else "fc_after",
+        optimum=st.cost(x) if by_cost else fc_after,
+        status="grid optimal",
+    )
+
+
+def level_table(st: Stock) -> pd.DataFrame:
+    """One row per category and level it may end at: the data of the exact QP.
+
+    Columns: ``category``, ``sector`` (0..3), ``level``, ``loss`` (what the whole category
+    there adds to its sector's unsafe share, n_c p_L / N_i) and ``cost`` (moving all of it
+    there from as built, eq. 5, billion CNY; 0 at the as-built level).
+    """
+    rows = []
+    for c, cid in enumerate(st.ids):
+        i = int(st.sector[c])
+        for k, lv in enumerate(st.levels):
+            if st.allowed[c, k]:
+                rows.append(
+                    {
+                        "category": cid,
+                        "sector": i,
+                        "level": lv,
+                        "loss": float(st.count[c] * st.p[c, k] / st.totals[i]),
+                        "cost": float(st.unit_cost[c, k]),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def repair(st: Stock, x: np.ndarray, budget: float) -> np.ndarray:
+    """Project a solver's state onto the feasible set *exactly* (solvers hold rows to ~1e-9).
+
+    Shares are clipped to [0, 1] on allowed levels and moved shares under 1e-9 dropped (a plan
+    lists no smaller move); what is not moved stays at the as-built level (so each category
+    sums to 1); if the cost still exceeds the budget, every move is scaled down by
+    budget / cost (the cost is linear in the moved shares, 0 as built).
+    """
+    n = len(st.ids)
+    k0 = np.array([st.levels.index(int(lv)) for lv in st.level0])
+    x = np.where(st.allowed, np.clip(np.nan_to_num(np.asarray(x, dtype=float)), 0.0, 1.0), 0.0)
+    x[x <= _TOL] = 0.0
+    moved = x.copy()
+    moved[np.arange(n), k0] = 0.0
+    total = moved.sum(axis=1)
+    over = total > 1.0
+    moved[over] /= total[over][:, None]
+    cost = float(np.sum(moved * np.nan_to_num(st.unit_cost)))
+    if cost > budget:
+        moved *= budget / cost
+        while float(np.sum(moved * np.nan_to_num(st.unit_cost))) > budget:
+            moved *= 1.0 - 1e-15
+    moved[np.arange(n), k0] = 1.0 - moved.sum(axis=1)
+    return moved
+
+
+def _face(st: Stock, x: np.ndarray, budget: float, dust: float):
+    """The face of ``x``: its levels above ``dust`` and the linear rows that bind there.
+
+    Returns (idx, M, E, e): ``idx`` the (category, level) pairs, ``M`` the map from their
+    shares to the sector unsafe shares (l = M x), ``E x = e`` the rows (each category sums to
+    1, the budget if it binds); ``None`` when the face is empty.
+    """
+    idx = np.argwhere(st.allowed & (x > dust))
+    if len(idx) == 0:
+        return None
+    big_m = np.zeros((len(st.totals), len(idx)))
+    for v, (c, k) in enumerate(idx):
+        i = st.sector[c]
+        big_m[i, v] = st.count[c] * st.p[c, k] / st.totals[i]
+    cats = sorted({int(c) for c, _ in idx})
+    e_rows = [[1.0 if c == cc else 0.0 for cc, _ in idx] for c in cats]
+    e_rhs = [1.0] * len(cats)
+    if st.cost(x) >= budget - 1e-6 * max(1.0, budget):
+        e_rows.append([float(st.unit_cost[c, k]) for c, k in idx])
+        e_rhs.append(float(budget))
+    return idx, big_m, np.array(e_rows), np.array(e_rhs)
+
+
+def _on_face(st: Stock, x: np.ndarray, idx: np.ndarray, xs: np.ndarray, budget: float) -> np.ndarray | None:
+    if not np.all(np.isfinite(xs)) or xs.min() < -1e-9 or xs.max() > 1 + 1e-9:
+        return None
+    out = np.zeros_like(x)
+    out[idx[:, 0], idx[:, 1]] = xs
+    return repair(st, out, budget)
+
+
+def _stationary(st: Stock, x: np.ndarray, budget: float, dust: float = 1e-7) -> np.ndarray | None:
+    """The stationary point of F_C on the face of the solver's solution ``x``, or None.
+
+    The face: the levels where ``x`` exceeds ``dust`` (solvers leave shares of ~1e-7 where the
+    optimum has 0), each category summing to 1, the budget row if it binds. F_C is quadratic
+    and the face affine, so one Newton (KKT) step from ``x`` lands on the stationary point,
+    which for the global solution is the solution itself without the solver's ~1e-9
+    tolerance. The caller keeps it only if it is feasible and better.
+    """
+    face = _face(st, x, budget, dust)
+    if face is None:
+        return None
+    idx, big_m, e_mat, e_rhs = face
+    diag = np.diag(st.dam)
+    off = st.dam - np.diag(diag)
+    hess = 2.0 * big_m.T @ off @ big_m  # of L_C = diag.(Mx) + (Mx)' off (Mx)
+    q = big_m.T @ diag
+    xs = x[idx[:, 0], idx[:, 1]]
+    nr = len(e_rhs)
+    kkt = np.block([[hess, e_mat.T], [e_mat, np.zeros((nr, nr))]])
+    rhs = np.concatenate([-(q + hess @ xs), e_rhs - e_mat @ xs])
+    step = np.linalg.lstsq(kkt, rhs, rcond=None)[0][: len(xs)]
+    return _on_face(st, x, idx, xs + step, budget)
+
+
+def _cheapest_on_face(
+    st: Stock, x: np.ndarray, budget: float, target_fc: float, dust: float = 1e-7
+) -> np.ndarray | None:
+    """With a target: the KKT point of min cost s.t. F_C = target on the face of ``x``, or None.
+
+    Newton's method on the KKT conditions (the target row is quadratic), started from the
+    solver's solution with least-squares multipliers; a few steps reach it to rounding.
+    """
+    face = _face(st, x, budget, dust)
+    if face is None:
+        return None
+    idx, big_m, e_mat, e_rhs = face
+    diag = np.diag(st.dam)
+    off = st.dam - np.diag(diag)
+    hess = 2.0 * big_m.T @ off @ big_m
+    price = np.array([float(st.unit_cost[c, k]) for c, k in idx])
+    xs = x[idx[:, 0], idx[:, 1]].copy()
+    n, nr = len(xs), len(e_rhs)
+
+    def row(v):  # L_C(v) - (1 - target): <= 0 means the target is met
+        lv = big_m @ v
+        return float(diag @ lv + lv @ off @ lv - (1.0 - target_fc))
+
+    def grad(v):
+        return big_m.T @ (diag + 2.0 * off @ (big_m @ v))
+
+    mult = np.linalg.lstsq(np.column_stack([e_mat.T, grad(xs)]), -price, rcond=None)[0]
+    nu, mu = mult[:nr], float(mult[nr])
+    for _ in range(8):
+        gv = grad(xs)
+        res = np.concatenate([price + e_mat.T @ nu + mu * gv, e_mat @ xs - e_rhs, [row(xs)]])
+        if np.abs(res).max() < 1e-15:
+            break
+        kkt = np.block(
+            [
+                [mu * hess, e_mat.T, gv[:, None]],
+                [e_mat, np.zeros((nr, nr)), np.zeros((nr, 1))],
+                [gv[None, :], np.zeros((1, nr)), np.zeros((1, 1))],
+            ]
+        )
+        d = np.linalg.lstsq(kkt, -res, rcond=None)[0]
+        xs, nu, mu = xs + d[:n], nu + d[n : n + nr], mu + float(d[-1])
+    return _on_face(st, x, idx, xs, budget)
+
+
+#: largest |gap| accepted as "optimal", relative to max(1, |bound|): SCIP holds every row to
+#: 1e-9 (solvers.scip), and projecting its solution exactly onto the feasible set moves the
+#: objective by about that much per variable
+GAP_TOL = 1e-7
+
+
+def exact(st: Stock, budget: float, target_fc: float | None = None, time_limit: float | None = None) -> Plan:
+    """The proven global optimum with continuous fractions: the QP of
+    :mod:`resiliopt.formulations.retrofit_qp`, solved by SCIP (:mod:`resiliopt.solvers.scip`).
+
+    Without a target: maximize F_C right after the earthquake with cost <= budget. With a
+    target: the cheapest plan reaching F_C >= target within the budget; if SCIP proves there is
+    none, the F_C-maximal one (``info['target_met']`` says which).
+
+    The plan returned is SCIP's solution projected exactly onto the feasible set
+    (:func:`repair`) and, without a target, moved to the stationary point of its face when that
+    is better (:func:`_stationary`); ``fc_after`` and ``cost`` are recomputed from it.
+    ``bound`` is SCIP's dual bound, ``gap`` the distance to it (0 at optimality up to
+    :data:`GAP_TOL`; it can be ~1e-10 below 0, SCIP's bound holding only to its tolerance),
+    ``status`` "optimal" or SCIP's status.
+    """
+    from resiliopt.formulations.retrofit_qp import build_retrofit_qp, solution
+    from resiliopt.solvers.scip import PyomoScip
+
+    check_inputs(budget, target_fc)
+    table = level_table(st)
+    solver = PyomoScip(time_limit=time_limit)
+    x0 = st.as_built()
+    target_met = None
+    res = None
+    if target_fc is not None:
+        m = build_retrofit_qp(table, st.dam, budget, target_fc=target_fc)
+        res = solver.solve(m)
+        target_met = res.status != "infeasible"
+        if not target_met:
+            res = None
+    if res is None:
+        m = build_retrofit_qp(table, st.dam, budget)
+        res = solver.solve(m)
+    if res.objective is None:
+        raise SolveError(f"SCIP found no retrofit plan (status {res.status})", status=res.status)
+    x = np.zeros_like(x0)
+    for r in solution(m).itertuples():
+        x[st.index(r.category), st.levels.index(int(r.level))] = r.share
+    by_cost = bool(target_met)
+    x = repair(st, x, budget)
+    for dust in (1e-7, 1e-6, 1e-5, 1e-4):
+        if not by_cost:
+            polished = _stationary(st, x, budget, dust)
+            if polished is not None and st.functionality(polished, clamp=False) > st.functionality(
+                x, clamp=False
+            ):
+                x = polished
+        elif st.functionality(x, clamp=False) < target_fc:
+            # SCIP meets the target row to 1e-9: land on it exactly, at the same cost up to that
+            polished = _cheapest_on_face(st, x, budget, target_fc, dust)
+            if (
+                polished is not None
+                and st.functionality(polished, clamp=False) >= target_fc - 1e-13
+                and st.cost(polished) <= st.cost(x) + GAP_TOL * max(1.0, st.cost(x))
+            ):
+                x = polished
+    fc_after = st.functionality(x, clamp=False)
+    cost = st.cost(x)
+    if by_cost:
+        optimum, bound = cost, res.bound
+        gap = None if bound is None else optimum - bound
+    else:
+        optimum, bound = fc_after, None if res.bound is None else 1.0 - res.bound
+        gap = None if bound is None else bound - optimum
+    status = res.status
+    if status == "optimal" and (gap is None or abs(gap) > GAP_TOL * max(1.0, abs(bound))):
+        raise SolveError(
+            f"SCIP reports an optimum but the plan is {gap} from its bound (tolerance {GAP_TOL:g})",
+            status="error",
+        )
+    info = {
+        "solver": res.solver,
+        "solver_version": res.solver_version,
+        "solver_objective": res.objective,
+        "solver_bound": res.bound,
+        "nodes": res.nodes,
+        "solve_seconds": res.seconds,
+    }
+    if target_fc is not None:
+        info["target_met"] = bool(target_met)
+    return Plan(
+        method="exact (global, SCIP)",
+        budget=float(budget),
+        target_fc=target_fc,
+        steps=plan_steps(st, x),
+        x=x,
+        fc_before=st.functionality(x0, clamp=False),
+        fc_after=fc_after,
+        cost=cost,
+        z_start=_public(candidates(st, x0)),
+        stock=st,
+        info=info,
+        objective="cost" if by_cost else "fc_after",
+        optimum=optimum,
+        bound=bound,
+        gap=gap,
+        status=status,
     )
 
 
@@ -584,37 +872,51 @@ def parse_sweep(spec: str) -> np.ndarray:
     return parts[0] + parts[2] * np.arange(n)
 
 
-def sweep(st: Stock, budgets, step: float = 0.1) -> pd.DataFrame:
-    """Greedy (continuous fractions and on the grid) against the exact MILP for each budget.
+def _plan_text(st: Stock, x: np.ndarray) -> str:
+    return "; ".join(f"{r.category}>{r.to_level}:{r.fraction:.4g}" for r in plan_steps(st, x).itertuples())
 
-    ``gap_grid`` = exact - greedy on the same grid (>= 0: the MILP is optimal over the grid);
-    ``gap_cont`` = exact - greedy with continuous fractions (may be < 0 where the continuous
-    greedy uses fractions the grid cannot).
+
+def sweep(st: Stock, budgets, step: float | None = None) -> pd.DataFrame:
+    """The greedy rule against the proven global optimum (:func:`exact`) for each budget.
+
+    Columns: ``fc_greedy``, ``fc_exact`` (F_C right after the earthquake), ``fc_bound`` (SCIP's
+    upper bound on F_C), ``gap_exact`` (= fc_bound - fc_exact, 0 at optimality),
+    ``exact_minus_greedy`` (>= 0: what the rule leaves on the table), the costs and both plans.
+    With ``step`` (e.g. 0.1) also the grid: ``fc_greedy_grid`` (greedy with fractions on the
+    grid), ``fc_grid`` (the grid MILP's optimum, :func:`grid`) and ``gap_grid`` = fc_grid -
+    fc_greedy_grid (>= 0).
     """
+    if step is not None:
+        check_inputs(0.0, None, step)
     rows = []
     for b in budgets:
         g = greedy(st, float(b))
-        gg = greedy(st, float(b), step=step)
-        e = exact(st, float(b), step=step)
-        rows.append(
-            {
-                "budget": float(b),
-                "fc_greedy": g.fc_after,
-                "fc_greedy_grid": gg.fc_after,
-                "fc_exact": e.fc_after,
-                "gap_grid": e.fc_after - gg.fc_after,
-                "gap_cont": e.fc_after - g.fc_after,
-                "cost_greedy": g.cost,
-                "cost_greedy_grid": gg.cost,
-                "cost_exact": e.cost,
-                "exact_plan": "; ".join(
-                    f"{r.category}>{r.to_level}:{r.fraction:g}" for r in e.steps.itertuples()
-                ),
-                "greedy_grid_plan": "; ".join(
-                    f"{r.category}>{r.to_level}:{r.fraction:g}" for r in plan_steps(st, gg.x).itertuples()
-                ),
-            }
-        )
+        e = exact(st, float(b))
+        row = {
+            "budget": float(b),
+            "fc_greedy": g.fc_after,
+            "fc_exact": e.fc_after,
+            "fc_bound": e.bound,
+            "gap_exact": e.gap,
+            "exact_minus_greedy": e.fc_after - g.fc_after,
+            "cost_greedy": g.cost,
+            "cost_exact": e.cost,
+            "exact_seconds": e.info["solve_seconds"],
+            "exact_plan": _plan_text(st, e.x),
+            "greedy_plan": _plan_text(st, g.x),
+        }
+        if step is not None:
+            gg = greedy(st, float(b), step=step)
+            gm = grid(st, float(b), step=step)
+            row.update(
+                {
+                    "fc_greedy_grid": gg.fc_after,
+                    "fc_grid": gm.fc_after,
+                    "gap_grid": gm.fc_after - gg.fc_after,
+                    "grid_plan": _plan_text(st, gm.x),
+                }
+            )
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -629,19 +931,21 @@ PAPER_TABLE3 = [
 ]
 
 
-def table3_comparison(st: Stock, step: float = 0.1) -> pd.DataFrame:
+def table3_comparison(st: Stock, step: float | None = None) -> pd.DataFrame:
     """Paper Table 3 row by row against this toolkit (no parameter tuned to the table).
 
     Columns: the paper's move and cost; ``cost`` from eq. (5) read as a_old/a_new - 1;
     ``residual`` = cost - paper cost; ``ratio_paper`` the response ratio a_old/a_new that the
     paper's cost implies, ``ratio_table1`` the ratio of Table 1's a; ``z_start`` the move's Z at
-    the as-built state; the fraction of the category that greedy and the exact MILP move to
-    the same level with the paper's total budget.
+    the as-built state; the fraction of the category that greedy and the global optimum
+    (:func:`exact`) move to the same level with the paper's total budget (with ``step``, also
+    the grid optimum's, ``grid_fraction``).
     """
     x0 = st.as_built()
     budget = sum(r[3] for r in PAPER_TABLE3)
     g = greedy(st, budget)
-    e = exact(st, budget, step=step)
+    e = exact(st, budget)
+    gm = grid(st, budget, step=step) if step is not None else None
     cand = candidates(st, x0).set_index(["category", "to_level"])
     rows = []
     for cid, lv, frac, paper in PAPER_TABLE3:
@@ -661,6 +965,7 @@ def table3_comparison(st: Stock, step: float = 0.1) -> pd.DataFrame:
                 "z_start": float(cand.loc[(cid, lv), "z"]),
                 "greedy_fraction": float(g.x[c, k]),
                 "exact_fraction": float(e.x[c, k]),
+                **({"grid_fraction": float(gm.x[c, k])} if gm is not None else {}),
             }
         )
     return pd.DataFrame(rows)
@@ -676,9 +981,10 @@ def paper_state(st: Stock) -> np.ndarray:
     return x
 
 
-def table3_summary(st: Stock, step: float = 0.1) -> pd.DataFrame:
+def table3_summary(st: Stock, step: float | None = None) -> pd.DataFrame:
     """F_C right after the earthquake and cost of: Table 3's plan (costed by eq. 5 here), and
-    greedy and exact with the paper's total (62.29) and with Table 3's toolkit cost."""
+    greedy and the global optimum (and with ``step`` the grid optimum) with the paper's total
+    (62.29) and with Table 3's toolkit cost."""
     xp = paper_state(st)
     paper_total = sum(r[3] for r in PAPER_TABLE3)
     rows = [
@@ -690,7 +996,10 @@ def table3_summary(st: Stock, step: float = 0.1) -> pd.DataFrame:
         }
     ]
     for b in (paper_total, st.cost(xp)):
-        for name, p in (("greedy", greedy(st, b)), ("exact (grid)", exact(st, b, step=step))):
+        plans = [("greedy", greedy(st, b)), ("exact (global)", exact(st, b))]
+        if step is not None:
+            plans.append((f"grid optimum (step {step:g})", grid(st, b, step=step)))
+        for name, p in plans:
             rows.append({"plan": name, "budget": b, "cost": p.cost, "fc_after": p.fc_after})
     return pd.DataFrame(rows)
 
@@ -747,13 +1056,16 @@ def month_target_plan(
     step: float | None = None,
 ) -> tuple[Plan, pd.DataFrame]:
     """Paper 4.4: raise the target F_C right after the earthquake by ``increment`` at a time
-    (greedy, or the cheapest exact plan reaching it) and simulate the recovery, until the
-    median F_C after ``days`` days reaches ``target_month_fc`` or the budget is spent.
+    (``method``: "greedy", "exact" the cheapest plan reaching it, or "grid" the cheapest on
+    the fraction grid) and simulate the recovery, until the median F_C after ``days`` days
+    reaches ``target_month_fc`` or the budget is spent.
 
     Returns the plan and the history (one row per increment: initial target, cost, F_C right
     after, median F_C after ``days``).
     """
     check_inputs(budget, target_month_fc, step)
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if not (0 < increment <= 1):
         raise InputError(f"increment must be in (0, 1], got {increment:g}")
     rows = []
@@ -763,14 +1075,16 @@ def month_target_plan(
     while True:
         med = float(np.median(month_fc(case, st, plan.x, scenarios, seed, days)))
         rows.append({"target_fc": t, "cost": plan.cost, "fc_after": plan.fc_after, "median_month_fc": med})
-        exhausted = plan.fc_after < t - 1e-9
+        exhausted = plan.fc_after < t - GAP_TOL
         if med >= target_month_fc or exhausted or t >= 1.0:
             break
         t = min(t + increment, 1.0)
         if method == "greedy":
             plan = greedy(st, budget, target_fc=t, step=step)
+        elif method == "grid":
+            plan = grid(st, budget, target_fc=t, step=step or 0.1)
         else:
-            plan = exact(st, budget, target_fc=t, step=step or 0.1)
+            plan = exact(st, budget, target_fc=t)
     hist = pd.DataFrame(rows)
     plan.info.update(
         {
