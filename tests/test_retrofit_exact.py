@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from scipy.optimize import minimize
 from scipy.stats import norm
 
@@ -136,7 +138,7 @@ def _slsqp_best(st, budget, starts, seed=0):
 @pytest.mark.parametrize("budget", [10.0, 50.0, 90.0])
 def test_local_solver_never_beats_the_global_optimum(st, budget):
     e = rb.exact(st, budget)
-    best = _slsqp_best(st, budget, starts=25)
+    best = _slsqp_best(st, budget, starts=12)
     assert best <= e.fc_after + 1e-9
     # and the local search is not vacuous: from some start it reaches the optimum
     assert best >= e.fc_after - 1e-6
@@ -183,3 +185,26 @@ def test_sweep_table(st):
     assert (df["fc_exact"] >= df["fc_grid"] - 1e-12).all()
     assert (df["gap_exact"].abs() <= 1e-8).all()
     assert "fc_grid" not in rb.sweep(st, [5.0]).columns
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    budget=hs.floats(min_value=0, max_value=250),
+    excluded=hs.sets(hs.sampled_from(["R6", "R7", "B6", "B7", "E6", "E7", "P6", "P7"]), max_size=4),
+    target=hs.one_of(hs.none(), hs.floats(min_value=0.6, max_value=0.97)),
+)
+def test_exact_property(budget, excluded, target):
+    """Any budget, any restriction, with or without a target: proven, feasible, never worse."""
+    st = rb.restrict(rb.stock(load_case("beijing")), exclude=sorted(excluded))
+    e = rb.exact(st, budget, target_fc=target)
+    g = rb.greedy(st, budget, target_fc=target)
+    assert e.status == "optimal" and e.cost <= budget + 1e-9
+    assert not set(e.steps["category"]) & excluded
+    if target is None or not e.info["target_met"]:
+        assert e.fc_after >= g.fc_after - 1e-12 and abs(e.gap) <= 1e-8
+        if target is not None:  # proven out of reach: greedy cannot reach it either
+            assert g.fc_after < target
+    else:
+        assert e.fc_after >= target - 1e-12
+        if g.fc_after >= target - 1e-12:
+            assert e.cost <= g.cost + 1e-6
