@@ -110,6 +110,7 @@ def test_bridges_json(capsys):
         ["--budget", "10", "--step", "0.3"],
         ["--budget", "10", "--method", "exact", "--step", "0.1"],
         ["--budget", "10", "--method", "grid", "--step", "0.3"],
+        ["--budget", "10", "--method", "grid", "--step", "0.01"],
         ["--bridges", "--budget", "-1"],
         ["--bridges", "--budget", "1", "--scenarios", "0"],
         [],
