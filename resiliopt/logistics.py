@@ -2,12 +2,20 @@
 
 >>> from resiliopt.logistics import load_slice, solve_slice
 >>> res = solve_slice(load_slice("beijing", seed=1, day=0))
->>> res.objective, res.certificate.passed          # doctest: +SKIP
+>>> res.objective, res.passed                      # doctest: +SKIP
+>>> res.certificate, res.input_certificate        # doctest: +SKIP
 >>> res.flows.head(); res.duals.head()            # tidy tables  # doctest: +SKIP
 
 Build, modify, then solve: :func:`resiliopt.formulations.slice_lp.build_slice_model` gives the
 Pyomo model; change it (``update_slice_model`` or any Pyomo edit) and pass it to
 :func:`solve_model`.
+
+Every solve is checked twice (docs/solvers.md): the matrix certificate against the model's
+own matrix, and the input certificate (:mod:`resiliopt.solvers.input_certificate`) against
+the slice's input tables, sharing no code with the model builder; plus the networkx
+min-cost-flow objective. ``status`` is ``"optimal"`` only when HiGHS says so *and* both
+certificates pass *and* networkx agrees; otherwise it is ``"unverified"`` and ``problems``
+says why.
 """
 
 from __future__ import annotations
@@ -25,8 +33,9 @@ from resiliopt.case import load_case
 from resiliopt.errors import InputError
 from resiliopt.formulations.slice_lp import META, SliceData, build_slice_model
 from resiliopt.solvers.certificate import Certificate
-from resiliopt.solvers.crosscheck import networkx_objective
-from resiliopt.solvers.highs import PyomoHighs, Solution
+from resiliopt.solvers.crosscheck import networkx_agrees, networkx_allowed, networkx_objective
+from resiliopt.solvers.highs import SLICE_TOLERANCES, PyomoHighs, Solution
+from resiliopt.solvers.input_certificate import InputCertificate, certify_input
 
 TOL = 1e-9
 
@@ -74,10 +83,40 @@ class SliceResult:
     duals: pd.DataFrame
     reduced_costs: pd.DataFrame
     networkx_objective: float | None
+    input_certificate: InputCertificate | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        """Why an answer HiGHS calls optimal is not proven (empty when it is)."""
+        if not self.solution.optimal:
+            return []
+        out = []
+        cert, inp = self.certificate, self.input_certificate
+        if cert is None or not cert.passed:
+            out.append("the matrix certificate " + ("is missing" if cert is None else "failed"))
+        if inp is None or not inp.passed:
+            out.append("the input certificate " + ("is missing" if inp is None else inp.summary()))
+        if self.networkx_objective is not None and not networkx_agrees(
+            self.data, self.objective, self.networkx_objective
+        ):
+            out.append(
+                f"networkx's objective {self.networkx_objective:.10g} differs from HiGHS's "
+                f"{self.objective:.10g} by more than the tolerance"
+            )
+        return out
+
+    @property
+    def passed(self) -> bool:
+        """HiGHS says optimal, both certificates pass and networkx (when run) agrees."""
+        return self.solution.optimal and not self.problems
 
     @property
     def status(self) -> str:
-        return self.solution.status
+        """``optimal`` only when :attr:`passed`; ``unverified`` when HiGHS's optimum fails a
+        check; otherwise HiGHS's status (``infeasible``, ...)."""
+        if not self.solution.optimal:
+            return self.solution.status
+        return "optimal" if self.passed else "unverified"
 
     @property
     def objective(self) -> float | None:
@@ -133,6 +172,9 @@ class SliceResult:
 
         out = {
             "status": self.status,
+            "solver_status": self.solution.status,
+            "passed": self.passed,
+            "problems": self.problems,
             "objective": self.objective,
             "solver": f"highs {self.solution.solver_version}",
             "total_resources": self.data.total_resources,
@@ -142,18 +184,34 @@ class SliceResult:
             return out
         out["unused"] = self.data.total_resources - self.source_outflow
         out["networkx_objective"] = self.networkx_objective
+        out["networkx_tolerance"] = (
+            networkx_allowed(self.data, self.objective) if self.networkx_objective is not None else None
+        )
         out["flows"] = rows(self.flows, ["from", "to", "flow"])
         out["deliveries"] = rows(self.deliveries, ["group", "node", "delivered", "demand", "gain"])
         out["duals"] = rows(self.duals, ["constraint", "index", "value"])
         out["reduced_costs"] = rows(self.reduced_costs, ["variable", "index", "value"])
-        out["certificate"] = self.certificate.to_dict()
+        out["certificate"] = self.certificate.to_dict() if self.certificate else None
+        out["input_certificate"] = self.input_certificate.to_dict() if self.input_certificate else None
         return out
+
+
+def slice_potentials(duals: pd.DataFrame) -> tuple[dict[str, float], float]:
+    """Node potentials and the price of TR from a tidy dual table (shadow prices).
+
+    ``p_v = -dual(node_balance[v])`` (one more unit *delivered at* v is worth ``p_v``),
+    ``lambda = dual(total_resources)`` (0 when the model has no such row).
+    """
+    nb = duals[duals["constraint"] == "node_balance"]
+    pot = dict(zip(nb["index"], -nb["value"].to_numpy(dtype=float), strict=True))
+    tr = duals.loc[duals["constraint"] == "total_resources", "value"]
+    return pot, float(tr.iloc[0]) if len(tr) else 0.0
 
 
 def solve_model(model: pyo.ConcreteModel, crosscheck: bool = True) -> SliceResult:
     """Solve a built (and possibly modified) slice model; tidy tables and checks."""
     model.meta = META
-    sol = PyomoHighs().solve(model)
+    sol = PyomoHighs(options=SLICE_TOLERANCES).solve(model)
     data: SliceData = model.slice_data
     if not sol.optimal:
         empty = pd.DataFrame()
@@ -197,7 +255,16 @@ def solve_model(model: pyo.ConcreteModel, crosscheck: bool = True) -> SliceResul
     rows = sol.duals[["constraint", "index", "value", "slack", "description", "unit"]]
     duals = pd.concat([rows, *bound_duals], ignore_index=True)
     nx_obj = networkx_objective(data) if crosscheck else None
-    return SliceResult(data, model, sol, flows, deliveries, duals, rc.copy(), nx_obj)
+    pot, lam = slice_potentials(sol.duals)
+    inp = certify_input(
+        data,
+        flows=dict(zip(flows["arc"], flows["flow"], strict=True)),
+        deliveries=dict(zip(deliveries["group"], deliveries["delivered"], strict=True)),
+        potentials=pot,
+        tr_price=lam,
+        objective=sol.objective,
+    )
+    return SliceResult(data, model, sol, flows, deliveries, duals, rc.copy(), nx_obj, inp)
 
 
 def solve_slice(data: SliceData, crosscheck: bool = True) -> SliceResult:

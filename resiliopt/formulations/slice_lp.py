@@ -1,10 +1,11 @@
 r"""The per-slice logistics LP (paper 004, equations (13)-(16); docs/slice_lp.md).
 
 Sets
-    :math:`V` road nodes (``nodes``), :math:`E` directed arcs (``arcs``, including the arcs
-    that leave the virtual source RR and any arcs into the virtual sink RS),
-    :math:`J` damaged building groups (``groups``), each hanging off a road node
-    :math:`v(j)`.
+    :math:`V` road nodes (``nodes``): every node the input names (an end of an arc, the node
+    of a building group, or a node listed by the network file), except the virtual source RR
+    and the virtual sink RS; :math:`E` directed arcs (``arcs``, including the arcs that leave
+    RR and any arcs into RS), :math:`J` damaged building groups (``groups``), each hanging
+    off a road node :math:`v(j)`.
 
 Parameters (mutable: updated in place between slices)
     :math:`C_e` arc capacity [units/slice], :math:`d_j` the group's demand this slice
@@ -32,6 +33,10 @@ Readings of the paper (written down once, in docs/slice_lp.md):
   the reduced costs of :math:`x_e` and :math:`y_j` (positive at the upper bound). The tidy
   dual table lists them under the names ``arc_capacity`` and ``group_demand``.
 * Arcs into RS carry flow that vanishes without gain (allowed in slice files).
+* Every road node has its balance row, also a node that only building groups name (all its
+  links removed): there the row reads :math:`-\sum_{j: v(j)=v} y_j = 0`, so nothing is
+  delivered through no arc. A node with neither an arc nor a group has the empty row
+  :math:`0 = 0`, which is left out.
 
 Build once per network with :func:`build_slice_model`, then change data in place with
 :func:`update_slice_model` and solve again: the structure (sets, rows) never changes, only
@@ -50,6 +55,7 @@ import pyomo.environ as pyo
 
 from resiliopt import schemas as s
 from resiliopt._yaml import load
+from resiliopt.errors import InputError
 
 #: description and unit of every constraint and bound (Calliope style), used in reports.
 META: dict[str, dict[str, str]] = {
@@ -79,6 +85,8 @@ class SliceData:
 
     ``arcs``: columns ``arc`` (id), ``from``, ``to``, ``capacity``, ``label``.
     ``groups``: columns ``group``, ``node``, ``capacity`` (demand), ``gain``.
+    ``named_nodes``: road nodes the input lists besides those on arcs and groups (a case's
+    network nodes); each is a road node of the LP like every other node named.
     """
 
     arcs: pd.DataFrame
@@ -88,13 +96,19 @@ class SliceData:
     sink: str = "RS"
     name: str = "slice"
     meta: dict = field(default_factory=dict)
+    named_nodes: list[str] = field(default_factory=list)
 
     @property
     def nodes(self) -> list[str]:
-        """Road nodes (every node on an arc but the source and the sink), in first-seen order."""
+        """Road nodes: every node the input names (arc ends, then group nodes, then
+        ``named_nodes``) but the source and the sink, in first-seen order."""
         seen: dict[str, None] = {}
         for u, v in zip(self.arcs["from"], self.arcs["to"], strict=True):
             seen.setdefault(u, None)
+            seen.setdefault(v, None)
+        for v in self.groups["node"]:
+            seen.setdefault(v, None)
+        for v in self.named_nodes:
             seen.setdefault(v, None)
         seen.pop(self.source, None)
         seen.pop(self.sink, None)
@@ -131,8 +145,9 @@ class SliceData:
 
 def build_slice_model(data: SliceData) -> pyo.ConcreteModel:
     """Build the Pyomo model of one slice; see the module docstring for the math."""
-    m = pyo.ConcreteModel(name=data.name)
     arcs, groups = data.arcs, data.groups
+    _check_ids(data)
+    m = pyo.ConcreteModel(name=data.name)
     m.nodes = pyo.Set(initialize=data.nodes, ordered=True, doc="road nodes")
     m.arcs = pyo.Set(initialize=list(arcs["arc"]), ordered=True, doc="directed arcs")
     m.groups = pyo.Set(initialize=list(groups["group"]), ordered=True, doc="building groups")
@@ -182,6 +197,8 @@ def build_slice_model(data: SliceData) -> pyo.ConcreteModel:
         at_node.setdefault(v, []).append(j)
 
     def balance(m, v):
+        if v not in in_arcs and v not in out_arcs and v not in at_node:
+            return pyo.Constraint.Skip  # the empty row 0 = 0
         return (
             sum(m.flow[e] for e in in_arcs.get(v, ()))
             - sum(m.flow[e] for e in out_arcs.get(v, ()))
@@ -204,12 +221,37 @@ def build_slice_model(data: SliceData) -> pyo.ConcreteModel:
     return m
 
 
-def _as_values(index: Sequence[str], values: Mapping[str, float] | Sequence[float] | np.ndarray):
+def _check_ids(data: SliceData) -> None:
+    """Ids the model needs unique and groups on road nodes (slice files are validated before)."""
+    for table, col in ((data.arcs, "arc"), (data.groups, "group")):
+        dup = table[col][table[col].duplicated()]
+        if len(dup):
+            raise InputError(f"{col} id {dup.iloc[0]!r} appears twice", location=f"{data.name}: {col}s")
+    bad = data.groups[data.groups["node"].isin([data.source, data.sink])]
+    if len(bad):
+        raise InputError(
+            f"group {bad['group'].iloc[0]!r} hangs off {bad['node'].iloc[0]!r}: groups must be on "
+            "road nodes, not on the source or the sink",
+            location=f"{data.name}: groups",
+        )
+
+
+def _as_values(
+    what: str, index: Sequence[str], values: Mapping[str, float] | Sequence[float] | np.ndarray
+) -> list[tuple[str, float]]:
     if isinstance(values, Mapping | pd.Series):
+        known = set(index)
+        unknown = [k for k in values.keys() if k not in known]
+        if unknown:
+            shown = ", ".join(repr(k) for k in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+            raise InputError(f"unknown id(s) {shown}: not in the model's {what} set", location=what)
         return [(k, float(values[k])) for k in index if k in values]
     arr = np.asarray(values, dtype=float)
     if arr.shape != (len(index),):
-        raise ValueError(f"expected {len(index)} values, got shape {arr.shape}")
+        raise InputError(
+            f"expected {len(index)} values (one per {what} in set order), got shape {arr.shape}",
+            location=what,
+        )
     return list(zip(index, arr.tolist(), strict=True))
 
 
@@ -221,11 +263,22 @@ def update_slice_model(
     gain: Mapping[str, float] | Sequence[float] | None = None,
     total_resources: float | None = None,
 ) -> pyo.ConcreteModel:
-    """Change a built slice model's data in place (by id, or arrays in set order)."""
-    for param, values in ((m.cap, capacity), (m.demand, demand), (m.gain, gain)):
-        if values is None:
-            continue
-        for k, v in _as_values(list(param.index_set()), values):
+    """Change a built slice model's data in place (by id, or arrays in set order).
+
+    Raises :class:`~resiliopt.errors.InputError` for an id the model does not have (nothing is
+    changed then) or an array of the wrong length.
+    """
+    checked = [
+        (param, _as_values(what, list(param.index_set()), values))
+        for param, what, values in (
+            (m.cap, "arcs", capacity),
+            (m.demand, "groups", demand),
+            (m.gain, "groups", gain),
+        )
+        if values is not None
+    ]
+    for param, pairs in checked:
+        for k, v in pairs:
             param[k] = v
     if total_resources is not None:
         m.TR = float(total_resources)

@@ -9,6 +9,16 @@ the previous optimal basis, so each slice is a warm start (dual simplex from the
 
 The column order is that of the model: all ``flow`` columns (arcs in set order), then all
 ``delivery`` columns (groups in set order).
+
+Every solve is checked by the input certificate
+(:mod:`resiliopt.solvers.input_certificate`): its network is built once from the slice's
+input tables (not from the matrix), and each solution (flows, deliveries, the row duals as
+node potentials) is checked against the capacities, demands, gains and TR passed to
+:meth:`CompiledSlice.update`. A slice that fails it is solved again once with tighter HiGHS
+tolerances (the defaults stay in force otherwise, so the Monte Carlo's numbers do not
+change); failing again raises :class:`~resiliopt.errors.SolveError`.
+The check is vectorized numpy (``benchmarks/bench_input_certificate.py`` measures its cost);
+``CompiledSlice(data, certify=False)`` turns it off.
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ import numpy as np
 
 from resiliopt.errors import SolveError
 from resiliopt.formulations.slice_lp import SliceData, build_slice_model
+from resiliopt.solvers.highs import SLICE_TOLERANCES
+from resiliopt.solvers.input_certificate import InputCertificate, InputNetwork
 from resiliopt.solvers.matrix import LinearProgram, to_matrix
 
 
@@ -53,10 +65,15 @@ def new_highs(lp: LinearProgram) -> highspy.Highs:
     return h
 
 
+def _option(h: highspy.Highs, name: str):
+    v = h.getOptionValue(name)
+    return v[1] if isinstance(v, tuple) else v  # (status, value) in highspy >= 1.8
+
+
 class CompiledSlice:
     """A slice LP for a fixed network and group set, updated and re-solved in place."""
 
-    def __init__(self, data: SliceData):
+    def __init__(self, data: SliceData, certify: bool = True):
         model = build_slice_model(data)
         self.lp = to_matrix(model)
         comp = np.asarray(self.lp.col_component)
@@ -68,6 +85,25 @@ class CompiledSlice:
         self._lower = np.zeros(len(self._all_cols))
         self.h = new_highs(self.lp)
         self._inf = highspy.kHighsInf  # the Pyomo model is not kept: the matrix is enough
+        self.certify = certify
+        self.last_certificate: InputCertificate | None = None
+        self.net = InputNetwork.from_slice(data)  # from the input tables, not the matrix
+        # where each input arc / group / road node sits in HiGHS's solution (by id)
+        col_of = {(c, str(i)): k for k, (c, i) in enumerate(zip(comp, self.lp.col_index, strict=True))}
+        self._x_cols = np.array([col_of.get(("flow", a), -1) for a in self.net.arc_ids], dtype=np.int64)
+        self._y_cols = np.array([col_of.get(("delivery", g), -1) for g in self.net.group_ids], dtype=np.int64)
+        row_of = {
+            str(i): k
+            for k, (c, i) in enumerate(zip(rows, self.lp.row_index, strict=True))
+            if c == "node_balance"
+        }
+        self._p_rows = np.array([row_of.get(v, -1) for v in self.net.road_nodes], dtype=np.int64)
+        self._data = (
+            data.arcs["capacity"].to_numpy(dtype=float),
+            data.groups["capacity"].to_numpy(dtype=float),
+            data.groups["gain"].to_numpy(dtype=float),
+            float(data.total_resources),
+        )
 
     def reset(self) -> None:
         """Forget the basis (next solve is cold). Called at the start of every scenario, so a
@@ -82,6 +118,7 @@ class CompiledSlice:
         h.changeColsBounds(len(self._all_cols), self._all_cols, self._lower, upper)
         h.changeColsCost(len(self.delivery_cols), self.delivery_cols, np.asarray(gain, dtype=np.float64))
         h.changeRowBounds(self.tr_row, -self._inf, float(total_resources))
+        self._data = (capacity, demand, gain, float(total_resources))
 
     def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
         """Run HiGHS; returns (objective, arc flows, deliveries)."""
@@ -90,5 +127,58 @@ class CompiledSlice:
         status = h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             raise SolveError(f"HiGHS returned {h.modelStatusToString(status)}", status="error")
-        x = np.asarray(h.getSolution().col_value)
-        return h.getInfo().objective_function_value, x[self.flow_cols], x[self.delivery_cols]
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
+        obj = h.getInfo().objective_function_value
+        if self.certify:
+            cert = self.check(x, np.asarray(sol.row_dual), obj)
+            if not cert.passed:
+                x, obj, cert = self._resolve_tight()
+            self.last_certificate = cert
+            if not cert.passed:
+                raise SolveError(f"the input certificate failed: {cert.summary()}", status="unverified")
+        return obj, x[self.flow_cols], x[self.delivery_cols]
+
+    def _resolve_tight(self):
+        """Solve again from the current basis with HiGHS's tolerances tightened
+        (:data:`~resiliopt.solvers.highs.SLICE_TOLERANCES`), then restore the defaults: an
+        optimum within HiGHS's default 1e-7 tolerances can miss by more than the certificate
+        allows when gains are tiny."""
+        h = self.h
+        old = {k: _option(h, k) for k in SLICE_TOLERANCES}
+        try:
+            for k, v in SLICE_TOLERANCES.items():
+                h.setOptionValue(k, v)
+            h.run()
+            status = h.getModelStatus()
+            if status != highspy.HighsModelStatus.kOptimal:
+                raise SolveError(f"HiGHS returned {h.modelStatusToString(status)}", status="error")
+        finally:
+            for k, v in old.items():
+                h.setOptionValue(k, v)
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
+        obj = h.getInfo().objective_function_value
+        return x, obj, self.check(x, np.asarray(sol.row_dual), obj)
+
+    def check(self, x: np.ndarray, row_dual: np.ndarray, objective: float) -> InputCertificate:
+        """The input certificate of HiGHS's solution (columns ``x``, row duals) for the data
+        of the last :meth:`update`. Potentials are ``-dual(node_balance)``; a node with no row
+        gets none (NaN), which fails the check where an arc or group touches it."""
+
+        def pick(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+            ext = np.append(values, np.nan)  # index -1 (not in the matrix) -> NaN
+            return ext[idx]
+
+        cap, dem, gain, tr = self._data
+        return self.net.check(
+            cap,
+            dem,
+            gain,
+            tr,
+            pick(x, self._x_cols),
+            pick(x, self._y_cols),
+            -pick(row_dual, self._p_rows),
+            float(row_dual[self.tr_row]),
+            objective=objective,
+        )

@@ -6,7 +6,14 @@ capacity d_j and cost -g_j. networkx's network simplex is exact only for integer
 (its documentation warns that floats may give wrong answers), so gains are scaled so that the
 largest becomes ``cost_digits`` = 1e12 and rounded, and capacities and TR are scaled by
 ``flow_scale`` = 1e6 and rounded (Python integers: no overflow). The optimum then matches the
-LP's to about 1e-6 relative error or better; the tests use 1e-6.
+LP's to about 1e-6 relative error or better.
+
+:func:`networkx_tolerance` bounds what the rounding can move the optimum by: each capacity,
+demand and TR moves by at most ``0.5 / flow_scale`` units, and one unit more or less of any
+of them changes the optimum by at most ``max(g) - min(g, 0)`` (one unit rerouted); each gain
+moves by at most ``0.5 * max|g| / cost_digits`` per unit delivered (at most TR units). The
+result reports the two objectives as agreeing when they differ by at most
+``1e-6 * |objective|`` plus that bound.
 """
 
 from __future__ import annotations
@@ -14,6 +21,27 @@ from __future__ import annotations
 import networkx as nx
 
 from resiliopt.formulations.slice_lp import SliceData
+
+RTOL = 1e-6
+
+
+def networkx_tolerance(data: SliceData, cost_digits: float = 1e12, flow_scale: float = 1e6) -> float:
+    """How far the integer-scaled networkx optimum may lie from the LP's (absolute, F_C)."""
+    g = data.groups["gain"].to_numpy(dtype=float)
+    top = float(abs(g).max()) if len(g) else 0.0
+    spread = (float(g.max()) - min(float(g.min()), 0.0)) if len(g) else 0.0
+    n = len(data.arcs) + 2 * len(data.groups) + 1
+    return n * spread * 0.5 / flow_scale + data.total_resources * 0.5 * top / cost_digits
+
+
+def networkx_allowed(data: SliceData, objective: float) -> float:
+    """The largest difference between the two objectives still called agreement."""
+    return RTOL * abs(objective) + networkx_tolerance(data)
+
+
+def networkx_agrees(data: SliceData, objective: float, nx_objective: float) -> bool:
+    """Whether the LP's objective and networkx's agree within :func:`networkx_allowed`."""
+    return abs(objective - nx_objective) <= networkx_allowed(data, objective)
 
 
 def networkx_objective(data: SliceData, cost_digits: float = 1e12, flow_scale: float = 1e6) -> float:

@@ -1,0 +1,426 @@
+r"""An optimality certificate checked against the slice's *input tables*, not against a model.
+
+The matrix certificate (:mod:`resiliopt.solvers.certificate`) checks a solution against the
+matrix read from the Pyomo model: it proves the solution optimal for *the model that was
+built*. If the builder leaves a row out (a node with no balance row), that certificate still
+passes. This module shares no code with the builder
+(:mod:`resiliopt.formulations.slice_lp`) or the matrix reader
+(:mod:`resiliopt.solvers.matrix`) and imports neither: it builds its own view of the network
+from the raw columns of the input (arc ends and capacities, each group's node, demand and
+gain, TR, the names of the source and the sink, and any further node the input names) and
+checks a solution given as plain numbers keyed by the input's own ids.
+
+The problem, read from the input
+    Nodes :math:`N = V \cup \{s, t\}`: the source :math:`s`, the sink :math:`t` and every
+    road node :math:`V` *named anywhere in the input* (an arc end, a group's node, a listed
+    node). Arcs :math:`e = (u_e, w_e)` with capacity :math:`C_e \ge 0`; groups :math:`j` on
+    node :math:`v(j) \in V` with demand :math:`d_j \ge 0` and gain :math:`g_j`; resources
+    :math:`TR \ge 0`.
+
+    .. math::
+
+        \max \sum_j g_j y_j \quad\text{s.t.}\quad
+        r_v := \sum_{e: w_e = v} x_e - \sum_{e: u_e = v} x_e - \sum_{j: v(j) = v} y_j = 0
+        \;\; \forall v \in V, \qquad
+        \sum_{e: u_e = s} x_e \le TR, \qquad 0 \le x \le C, \quad 0 \le y \le d.
+
+The solution checked
+    Arc flows :math:`x_e` and deliveries :math:`y_j` (by id), node potentials :math:`p_v`
+    (:math:`v \in V`: the value of one more unit at :math:`v`, in F_C) and the price of
+    resources :math:`\lambda` (the dual of the TR row). From the usual shadow prices:
+    :math:`p_v = -\text{dual}(\text{node\_balance}_v)` and :math:`\lambda =
+    \text{dual}(\text{total\_resources})`. Set :math:`P_s = \lambda`, :math:`P_t = 0`,
+    :math:`P_v = p_v`.
+
+Checks (each a number; the solution passes when every one is at most ``tol``)
+    * ``conservation``: :math:`\max_{v \in V} |r_v|`, at *every* node the input names;
+    * ``bounds``: the largest violation of :math:`0 \le x_e \le C_e`, :math:`0 \le y_j \le d_j`;
+    * ``total_resources``: :math:`\max(0, \sum_{u_e = s} x_e - TR)`;
+      these three relative to :math:`1 + \max(\|C\|_\infty, \|d\|_\infty, TR)`;
+    * ``dual_sign``: :math:`\max(0, -\lambda)`, relative to :math:`1 + \|g\|_\infty`;
+    * reduced costs from the potentials and the input graph, for every arc and group:
+      :math:`z_e = P_{w_e} - P_{u_e}`, :math:`z_j = g_j - P_{v(j)}`. With
+      :math:`\mu_e = z_e^+`, :math:`\nu_j = z_j^+` as the duals of the upper bounds the dual
+      is feasible by construction (all bounds are finite), with dual objective
+
+      .. math:: D = \lambda\,TR + \sum_e C_e z_e^+ + \sum_j d_j z_j^+ ;
+
+    * ``complementary_slackness``: the largest of :math:`z_e^+ (C_e - x_e) + z_e^- x_e`,
+      :math:`z_j^+ (d_j - y_j) + z_j^- y_j` and :math:`\lambda (TR - \sum_{u_e = s} x_e)`,
+      relative to :math:`1 + |\text{obj}|`;
+    * ``gap``: :math:`|D - \text{obj}| / (1 + |\text{obj}|)` with
+      :math:`\text{obj} = \sum_j g_j y_j` recomputed from the input gains;
+    * ``objective_mismatch``: the solver's reported objective against obj (when given);
+    * ``problems``: whatever makes the check impossible, each a sentence: an input arc or
+      group with no value in the solution, a value for an id the input does not have, a
+      node with arcs or groups but no potential, a group on the source or the sink, a
+      negative or non-finite number.
+
+Why this proves optimality (weak duality, on the input graph)
+    For *any* :math:`(x', y')` feasible for the problem above, summing
+    :math:`P_v r_v(x', y') = 0` over :math:`V` and regrouping by arcs and groups gives
+
+    .. math::
+
+        \sum_j g_j y'_j = \sum_e z_e x'_e + \sum_j z_j y'_j + \lambda \sum_{u_e = s} x'_e
+        \le \sum_e C_e z_e^+ + \sum_j d_j z_j^+ + \lambda\, TR = D,
+
+    since :math:`0 \le x' \le C`, :math:`0 \le y' \le d`, :math:`\lambda \ge 0`. So D bounds
+    every feasible objective; a solution that is feasible (the first three checks) and
+    whose objective equals D (the gap) is optimal, whatever the model or the solver did.
+    For the solution itself the same identity gives
+    :math:`D - \text{obj} = \sum(\text{complementary slackness terms}) + \sum_v P_v r_v`,
+    so the gap and complementary slackness agree when conservation holds.
+
+What it does not prove
+    That the input tables are the right ones (the damage, demands and gains of a case slice
+    are computed upstream from the case files); anything about constraints a user adds to a
+    built model (such a model is not the input's problem, and a binding extra constraint
+    makes this certificate fail); optimality beyond the tolerance.
+
+:class:`InputNetwork` builds the index arrays once (from the raw columns); :meth:`~InputNetwork.check`
+is vectorized numpy, cheap enough to run on every slice of a Monte Carlo run
+(:mod:`resiliopt.solvers.compiled`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class InputCertificate:
+    """The outcome of :func:`certify_input` (numbers are relative, see the module docstring)."""
+
+    nodes: int
+    conservation: float
+    bounds: float
+    total_resources: float
+    dual_sign: float
+    complementary_slackness: float
+    gap: float
+    objective: float
+    dual_objective: float
+    objective_mismatch: float | None = None
+    worst: str = ""
+    problems: tuple[str, ...] = ()
+    tol: float = TOL
+
+    @property
+    def passed(self) -> bool:
+        checks = [
+            self.conservation,
+            self.bounds,
+            self.total_resources,
+            self.dual_sign,
+            self.complementary_slackness,
+            self.gap,
+        ]
+        if self.objective_mismatch is not None:
+            checks.append(self.objective_mismatch)
+        return not self.problems and all(math.isfinite(c) and c <= self.tol for c in checks)
+
+    def to_dict(self) -> dict:
+        """Strict-JSON-safe dict (non-finite numbers become ``None``)."""
+
+        def num(v):
+            return None if v is None or not math.isfinite(v) else float(v)
+
+        return {
+            "nodes": self.nodes,
+            "conservation": num(self.conservation),
+            "bounds": num(self.bounds),
+            "total_resources": num(self.total_resources),
+            "dual_sign": num(self.dual_sign),
+            "complementary_slackness": num(self.complementary_slackness),
+            "gap": num(self.gap),
+            "objective": num(self.objective),
+            "dual_objective": num(self.dual_objective),
+            "objective_mismatch": num(self.objective_mismatch),
+            "worst": self.worst,
+            "problems": list(self.problems),
+            "tol": self.tol,
+            "passed": self.passed,
+        }
+
+    def summary(self) -> str:
+        """One line: passed/FAILED and the numbers (and the first problem, if any)."""
+        head = "passed" if self.passed else "FAILED"
+        line = (
+            f"{head} (conservation {self.conservation:.1e} at {self.nodes} nodes, bounds "
+            f"{self.bounds:.1e}, TR {self.total_resources:.1e}, compl. "
+            f"{self.complementary_slackness:.1e}, gap {self.gap:.1e})"
+        )
+        if self.problems:
+            line += f"; {self.problems[0]}"
+        elif not self.passed and self.worst:
+            line += f"; worst at {self.worst}"
+        return line
+
+
+def _strs(values: Iterable) -> list[str]:
+    return [str(v) for v in values]
+
+
+class InputNetwork:
+    """The slice's network, built from the raw input columns (no model code).
+
+    Parameters are the input's own columns: arc ids, tails and heads; group ids and nodes;
+    the source and sink names; ``nodes``: any further road nodes the input lists.
+    """
+
+    def __init__(
+        self,
+        arc_ids: Sequence,
+        arc_from: Sequence,
+        arc_to: Sequence,
+        group_ids: Sequence,
+        group_node: Sequence,
+        source: str,
+        sink: str,
+        nodes: Iterable = (),
+    ):
+        self.source, self.sink = str(source), str(sink)
+        self.arc_ids, tails, heads = _strs(arc_ids), _strs(arc_from), _strs(arc_to)
+        self.group_ids, gnodes = _strs(group_ids), _strs(group_node)
+        if not (len(self.arc_ids) == len(tails) == len(heads)) or len(self.group_ids) != len(gnodes):
+            raise ValueError("input columns of different lengths")
+        problems: list[str] = []
+        if self.source == self.sink:
+            problems.append(f"the source and the sink are the same node {self.source!r}")
+        road: dict[str, int] = {}
+        for name in [*tails, *heads, *gnodes, *_strs(nodes)]:
+            if name not in (self.source, self.sink):
+                road.setdefault(name, len(road))
+        self.road_nodes = list(road)
+        # node index: road nodes 0..n-1, then the source (n) and the sink (n+1)
+        n = len(road)
+        index = {**road, self.source: n, self.sink: n + 1}
+        self.tail = np.array([index[u] for u in tails], dtype=np.int64)
+        self.head = np.array([index[w] for w in heads], dtype=np.int64)
+        self.gnode = np.array([index[v] for v in gnodes], dtype=np.int64)
+        self.from_source = self.tail == n
+        for k, (u, w) in enumerate(zip(tails, heads, strict=True)):
+            if w == self.source:
+                problems.append(f"arc {self.arc_ids[k]!r} enters the source {self.source!r}")
+            if u == self.sink:
+                problems.append(f"arc {self.arc_ids[k]!r} leaves the sink {self.sink!r}")
+        for k, v in enumerate(gnodes):
+            if v in (self.source, self.sink):
+                problems.append(f"group {self.group_ids[k]!r} hangs off {v!r}, not a road node")
+        for what, ids in (("arc", self.arc_ids), ("group", self.group_ids)):
+            seen: set[str] = set()
+            for i in ids:
+                if i in seen:
+                    problems.append(f"{what} id {i!r} appears twice in the input")
+                seen.add(i)
+        self.structural_problems = tuple(problems)
+        self._arc_pos = {a: k for k, a in enumerate(self.arc_ids)}
+        self._group_pos = {g: k for k, g in enumerate(self.group_ids)}
+        self._node_pos = dict(road)
+        # a road node needs a potential only where one enters a reduced cost
+        used = np.zeros(n + 2, dtype=bool)
+        used[self.tail] = used[self.head] = True
+        used[self.gnode] = True
+        self.node_used = used[:n]
+
+    @classmethod
+    def from_slice(cls, data) -> InputNetwork:
+        """From a slice's tables (``data.arcs``, ``data.groups``, ``source``, ``sink``,
+        ``named_nodes``): raw columns only, never the model's node set."""
+        a, g = data.arcs, data.groups
+        return cls(
+            a["arc"],
+            a["from"],
+            a["to"],
+            g["group"],
+            g["node"],
+            data.source,
+            data.sink,
+            getattr(data, "named_nodes", ()),
+        )
+
+    # ------------------------------------------------------------------ solution by id
+    def _by_id(self, what: str, pos: dict[str, int], values, problems: list[str]) -> np.ndarray:
+        out = np.full(len(pos), np.nan)
+        items = values.items() if isinstance(values, Mapping) else zip(values.index, values, strict=True)
+        for k, v in items:
+            i = pos.get(str(k))
+            if i is None:
+                problems.append(f"the solution has a value for {what} {str(k)!r}, which the input lacks")
+            else:
+                out[i] = float(v)
+        return out
+
+    def arrays(
+        self, flows: Mapping, deliveries: Mapping, potentials: Mapping
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """The solution as arrays in input order; ``problems`` lists unknown ids."""
+        problems: list[str] = []
+        x = self._by_id("arc", self._arc_pos, flows, problems)
+        y = self._by_id("group", self._group_pos, deliveries, problems)
+        p = self._by_id("node", self._node_pos, potentials, problems)
+        return x, y, p, problems
+
+    # ------------------------------------------------------------------ the check
+    def check(
+        self,
+        capacity: np.ndarray,
+        demand: np.ndarray,
+        gain: np.ndarray,
+        total_resources: float,
+        x: np.ndarray,
+        y: np.ndarray,
+        potentials: np.ndarray,
+        tr_price: float,
+        objective: float | None = None,
+        tol: float = TOL,
+        problems: Sequence[str] = (),
+    ) -> InputCertificate:
+        """Check a solution given as arrays in input order (arcs, groups, road nodes).
+
+        ``potentials`` may hold NaN for a road node that no arc or group touches; anywhere
+        else a missing value (NaN) is a problem.
+        """
+        problems = list(self.structural_problems) + list(problems)
+        cap = np.asarray(capacity, dtype=float)
+        dem = np.asarray(demand, dtype=float)
+        g = np.asarray(gain, dtype=float)
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        p = np.asarray(potentials, dtype=float)
+        tr, lam = float(total_resources), float(tr_price)
+        na, ng, n = len(self.arc_ids), len(self.group_ids), len(self.road_nodes)
+        for name, arr, size in (
+            ("capacity", cap, na),
+            ("demand", dem, ng),
+            ("gain", g, ng),
+            ("flow", x, na),
+            ("delivery", y, ng),
+            ("potential", p, n),
+        ):
+            if arr.shape != (size,):
+                raise ValueError(f"{name}: expected {size} values, got shape {arr.shape}")
+        # the data: finite, capacities, demands and TR >= 0 (one reduction each on the fast path)
+        if not math.isfinite(cap.sum() + dem.sum() + g.sum() + tr):
+            problems.append("a capacity, demand, gain or TR is not finite")
+            cap, dem, g = np.nan_to_num(cap), np.nan_to_num(dem), np.nan_to_num(g)
+            tr = tr if math.isfinite(tr) else 0.0
+        if min(cap.min(initial=0.0), dem.min(initial=0.0), tr) < 0:
+            problems.append("a capacity, demand or TR is negative")
+        # the solution: a value for every arc and group, a potential wherever one is used
+        if math.isnan(x.sum()):
+            problems.append(f"no flow for arc {self.arc_ids[int(np.flatnonzero(np.isnan(x))[0])]!r}")
+            x = np.nan_to_num(x)
+        if math.isnan(y.sum()):
+            problems.append(f"no delivery for group {self.group_ids[int(np.flatnonzero(np.isnan(y))[0])]!r}")
+            y = np.nan_to_num(y)
+        if math.isnan(p.sum()):
+            missing = np.flatnonzero(np.isnan(p) & self.node_used)
+            if len(missing):
+                problems.append(
+                    f"no potential (node_balance dual) for node {self.road_nodes[int(missing[0])]!r} "
+                    f"({len(missing)} node(s) in all): is the node in the model?"
+                )
+            p = np.where(np.isnan(p), 0.0, p)
+        if not math.isfinite(x.sum() + y.sum() + p.sum()):
+            problems.append("a flow, delivery or potential is infinite")
+            x, y, p = np.nan_to_num(x), np.nan_to_num(y), np.nan_to_num(p)
+        if not math.isfinite(lam):
+            problems.append("the price of TR is not finite")
+            lam = 0.0
+
+        # primal: conservation at every road node, bounds, the TR row
+        resid = (
+            np.bincount(self.head, weights=x, minlength=n + 2)
+            - np.bincount(self.tail, weights=x, minlength=n + 2)
+            - np.bincount(self.gnode, weights=y, minlength=n + 2)
+        )[:n]
+        scale = 1.0 + max(abs(tr), float(np.abs(cap).max(initial=0.0)), float(np.abs(dem).max(initial=0.0)))
+        cons = float(np.abs(resid).max(initial=0.0))
+        arc_viol = np.maximum(-x, x - cap)
+        grp_viol = np.maximum(-y, y - dem)
+        arc_worst, grp_worst = float(arc_viol.max(initial=0.0)), float(grp_viol.max(initial=0.0))
+        bnd = max(0.0, arc_worst, grp_worst)
+        sent = float(x[self.from_source].sum())
+        trv = max(0.0, sent - tr)
+        worst = ""  # where the largest primal violation is
+        if cons > 0 and cons >= bnd:
+            k = int(np.abs(resid).argmax())
+            worst = f"node {self.road_nodes[k]!r} (in - out - delivered = {resid[k]:.6g})"
+        elif bnd > 0:
+            if arc_worst >= grp_worst:
+                worst = f"arc {self.arc_ids[int(arc_viol.argmax())]!r} (bound)"
+            else:
+                worst = f"group {self.group_ids[int(grp_viol.argmax())]!r} (bound)"
+
+        # dual: potentials on every node, reduced costs of every arc and group from the input graph
+        pot = np.empty(n + 2)
+        pot[:n] = p
+        pot[n], pot[n + 1] = lam, 0.0
+        z_arc = pot[self.head] - pot[self.tail]
+        z_grp = g - pot[self.gnode]
+        za_pos, zg_pos = np.maximum(z_arc, 0.0), np.maximum(z_grp, 0.0)
+        obj = float(g @ y)
+        dual_obj = lam * tr + float(cap @ za_pos) + float(dem @ zg_pos)
+        cs = max(
+            float((za_pos * (cap - x) + (za_pos - z_arc) * x).max(initial=0.0)),
+            float((zg_pos * (dem - y) + (zg_pos - z_grp) * y).max(initial=0.0)),
+            abs(lam * (tr - sent)),
+        )
+        rel = 1.0 + abs(obj)
+        return InputCertificate(
+            nodes=n,
+            conservation=cons / scale,
+            bounds=bnd / scale,
+            total_resources=trv / scale,
+            dual_sign=max(0.0, -lam) / (1.0 + float(np.abs(g).max(initial=0.0))),
+            complementary_slackness=cs / rel,
+            gap=abs(dual_obj - obj) / rel,
+            objective=obj,
+            dual_objective=dual_obj,
+            objective_mismatch=None if objective is None else abs(float(objective) - obj) / rel,
+            worst=worst,
+            problems=tuple(problems),
+            tol=tol,
+        )
+
+
+def certify_input(
+    data,
+    flows: Mapping,
+    deliveries: Mapping,
+    potentials: Mapping,
+    tr_price: float,
+    objective: float | None = None,
+    tol: float = TOL,
+) -> InputCertificate:
+    """Check a slice solution against the slice's input tables.
+
+    ``data``: anything with the tables of a slice (``arcs``: arc, from, to, capacity;
+    ``groups``: group, node, capacity, gain; ``total_resources``, ``source``, ``sink`` and
+    optionally ``named_nodes``). ``flows``/``deliveries``/``potentials``: mappings (or
+    pandas Series) by arc id, group id and road node; ``tr_price``: the dual of the TR row.
+    Potentials are values of one unit at a node: ``-dual(node_balance[v])``.
+    """
+    net = InputNetwork.from_slice(data)
+    x, y, p, problems = net.arrays(flows, deliveries, potentials)
+    return net.check(
+        data.arcs["capacity"].to_numpy(dtype=float),
+        data.groups["capacity"].to_numpy(dtype=float),
+        data.groups["gain"].to_numpy(dtype=float),
+        data.total_resources,
+        x,
+        y,
+        p,
+        tr_price,
+        objective=objective,
+        tol=tol,
+        problems=problems,
+    )
