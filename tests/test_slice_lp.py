@@ -20,7 +20,7 @@ def test_small_slice_known_optimum(data_dir):
     assert res.objective == pytest.approx(5 * 0.013 + 10 * 0.02 + 3 * 0.001)
     assert dual(res, "total_resources") == pytest.approx(0.0)  # TR = 400 does not bind
     assert dual(res, "arc_capacity", "n1->n3") == pytest.approx(0.02)
-    assert res.certificate.passed
+    assert res.passed and res.certificate.passed and res.input_certificate.passed
 
 
 def test_tr_binding_known_duals(data_dir):
@@ -28,6 +28,7 @@ def test_tr_binding_known_duals(data_dir):
     assert res.objective == pytest.approx(0.226)
     assert dual(res, "total_resources") == pytest.approx(0.013)
     assert dual(res, "arc_capacity", "n1->n3") == pytest.approx(0.007)
+    assert res.passed
     assert dual(res, "arc_capacity", "n1->n2") == pytest.approx(0.0)
     deliv = res.deliveries.set_index("group")["delivered"]
     assert (
@@ -59,7 +60,7 @@ def test_case_slice_duals_finite_differences():
     data = case_slice("beijing", seed=3)
     m = build_slice_model(data)
     base = solve_model(m)
-    assert base.certificate.passed
+    assert base.passed and base.certificate.passed and base.input_certificate.passed
     top = base.shadow_prices(1)
     arc, price = top["index"].iloc[0], top["value"].iloc[0]
     cap = float(data.arcs.set_index("arc").loc[arc, "capacity"])
@@ -104,6 +105,7 @@ def test_random_slices_match_networkx_and_certify(data):
     res = solve_slice(data, crosscheck=False)
     assert res.status == "optimal"
     assert res.certificate.passed, res.certificate
+    assert res.input_certificate.passed, res.input_certificate
     assert res.objective == pytest.approx(networkx_objective(data), rel=1e-6, abs=1e-9)
 
 
@@ -119,6 +121,7 @@ def test_fast_path_equals_pyomo(data, rnd):
         tr = rnd.uniform(0, 100)
         fast.update(cap, dem, gain, tr)
         obj, _, _ = fast.solve()
+        assert fast.last_certificate.passed  # the input certificate runs on every fast solve
         update_slice_model(m, capacity=cap, demand=dem, gain=gain, total_resources=tr)
         # HiGHS solves to a primal feasibility tolerance of 1e-7 (absolute)
         assert obj == pytest.approx(solve_model(m, crosscheck=False).objective, rel=1e-7, abs=1e-6)

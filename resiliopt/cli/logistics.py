@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from resiliopt.cli import app
@@ -40,11 +41,14 @@ def _print_summary(res) -> None:
         )
         t.add_row("groups / arcs", f"{len(res.deliveries)} / {len(res.flows)}")
         t.add_row(
-            "certificate",
+            "matrix certificate",
             f"{'passed' if cert.passed else 'FAILED'} (primal {cert.primal_infeasibility:.1e}, "
             f"dual {cert.dual_infeasibility:.1e}, compl. {cert.complementary_slackness:.1e}, "
             f"gap {cert.gap:.1e})",
         )
+        t.add_row("input certificate", escape(res.input_certificate.summary()))
+        for p in res.problems:
+            t.add_row("NOT PROVEN", escape(p))
         sp = res.shadow_prices(3)
         for _, r in sp.iterrows():
             t.add_row("shadow price", f"{r['label']} ({r['index']}): {r['value']:.4g} F_C/unit")
@@ -54,6 +58,8 @@ def _print_summary(res) -> None:
 def _check_status(res) -> None:
     if not res.solution.optimal:
         raise SolveError(f"the slice was not solved to optimality: {res.status}", res.status)
+    if not res.passed:
+        raise SolveError("HiGHS's optimum is not proven: " + "; ".join(res.problems), res.status)
 
 
 @app.command("slice")

@@ -273,6 +273,7 @@ class RecoveryState:
             net.entry.id,
             net.sink,
             name=f"{cm.case.name}-s{self.scenario.index}-d{self.day}",
+            named_nodes=[n.id for n in net.nodes],
         )
 
     # ------------------------------------------------------------------ advance
