@@ -98,12 +98,12 @@ class CompiledSlice:
             if c == "node_balance"
         }
         self._p_rows = np.array([row_of.get(v, -1) for v in self.net.road_nodes], dtype=np.int64)
-        self._data = (
-            data.arcs["capacity"].to_numpy(dtype=float),
-            data.groups["capacity"].to_numpy(dtype=float),
-            data.groups["gain"].to_numpy(dtype=float),
-            float(data.total_resources),
+        self._u_cols = np.r_[self._x_cols, self._y_cols]
+        self._upper = np.concatenate(
+            [data.arcs["capacity"].to_numpy(dtype=float), data.groups["capacity"].to_numpy(dtype=float)]
         )
+        self._gain = data.groups["gain"].to_numpy(dtype=float)
+        self._tr = float(data.total_resources)
 
     def reset(self) -> None:
         """Forget the basis (next solve is cold). Called at the start of every scenario, so a
@@ -118,7 +118,8 @@ class CompiledSlice:
         h.changeColsBounds(len(self._all_cols), self._all_cols, self._lower, upper)
         h.changeColsCost(len(self.delivery_cols), self.delivery_cols, np.asarray(gain, dtype=np.float64))
         h.changeRowBounds(self.tr_row, -self._inf, float(total_resources))
-        self._data = (capacity, demand, gain, float(total_resources))
+        # what the input certificate checks against (input order = set order)
+        self._upper, self._gain, self._tr = upper, np.asarray(gain, dtype=float), float(total_resources)
 
     def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
         """Run HiGHS; returns (objective, arc flows, deliveries)."""
@@ -167,17 +168,15 @@ class CompiledSlice:
         gets none (NaN), which fails the check where an arc or group touches it."""
 
         def pick(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-            ext = np.append(values, np.nan)  # index -1 (not in the matrix) -> NaN
-            return ext[idx]
+            if idx.min(initial=0) >= 0:
+                return values[idx]
+            return np.append(values, np.nan)[idx]  # index -1 (not in the matrix) -> NaN
 
-        cap, dem, gain, tr = self._data
-        return self.net.check(
-            cap,
-            dem,
-            gain,
-            tr,
-            pick(x, self._x_cols),
-            pick(x, self._y_cols),
+        return self.net.check_columns(
+            self._upper,
+            self._gain,
+            self._tr,
+            pick(x, self._u_cols),
             -pick(row_dual, self._p_rows),
             float(row_dual[self.tr_row]),
             objective=objective,

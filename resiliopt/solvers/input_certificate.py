@@ -45,9 +45,10 @@ Checks (each a number; the solution passes when every one is at most ``tol``)
 
       .. math:: D = \lambda\,TR + \sum_e C_e z_e^+ + \sum_j d_j z_j^+ ;
 
-    * ``complementary_slackness``: the largest of :math:`z_e^+ (C_e - x_e) + z_e^- x_e`,
-      :math:`z_j^+ (d_j - y_j) + z_j^- y_j` and :math:`\lambda (TR - \sum_{u_e = s} x_e)`,
-      relative to :math:`1 + |\text{obj}|`;
+    * ``complementary_slackness``: the total of :math:`z_e^+ (C_e - x_e) + z_e^- x_e` over
+      arcs, :math:`z_j^+ (d_j - y_j) + z_j^- y_j` over groups and
+      :math:`\lambda (TR - \sum_{u_e = s} x_e)`, relative to :math:`1 + |\text{obj}|` (each
+      term is >= 0 for a feasible solution, so the total bounds every one of them);
     * ``gap``: :math:`|D - \text{obj}| / (1 + |\text{obj}|)` with
       :math:`\text{obj} = \sum_j g_j y_j` recomputed from the input gains;
     * ``objective_mismatch``: the solver's reported objective against obj (when given);
@@ -229,6 +230,14 @@ class InputNetwork:
         used[self.tail] = used[self.head] = True
         used[self.gnode] = True
         self.node_used = used[:n]
+        # the column view used by the check: arcs, then groups; group j is the paper's arc
+        # v(j) -> b_j into its own building node b_j (index n + 2 + j), whose potential is g_j
+        na, ng = len(self.arc_ids), len(self.group_ids)
+        self.col_tail = np.r_[self.tail, self.gnode]
+        self.col_head = np.r_[self.head, n + 2 + np.arange(ng, dtype=np.int64)]
+        self.n_all = n + 2 + ng
+        self._src_cols = np.flatnonzero(self.from_source)
+        self._na = na
 
     @classmethod
     def from_slice(cls, data) -> InputNetwork:
@@ -288,99 +297,116 @@ class InputNetwork:
         ``potentials`` may hold NaN for a road node that no arc or group touches; anywhere
         else a missing value (NaN) is a problem.
         """
-        problems = list(self.structural_problems) + list(problems)
-        cap = np.asarray(capacity, dtype=float)
-        dem = np.asarray(demand, dtype=float)
-        g = np.asarray(gain, dtype=float)
-        x = np.asarray(x, dtype=float)
-        y = np.asarray(y, dtype=float)
-        p = np.asarray(potentials, dtype=float)
-        tr, lam = float(total_resources), float(tr_price)
         na, ng, n = len(self.arc_ids), len(self.group_ids), len(self.road_nodes)
+        arrays = {}
         for name, arr, size in (
-            ("capacity", cap, na),
-            ("demand", dem, ng),
-            ("gain", g, ng),
+            ("capacity", capacity, na),
+            ("demand", demand, ng),
+            ("gain", gain, ng),
             ("flow", x, na),
             ("delivery", y, ng),
-            ("potential", p, n),
+            ("potential", potentials, n),
         ):
-            if arr.shape != (size,):
-                raise ValueError(f"{name}: expected {size} values, got shape {arr.shape}")
-        # the data: finite, capacities, demands and TR >= 0 (one reduction each on the fast path)
-        if not math.isfinite(cap.sum() + dem.sum() + g.sum() + tr):
+            arrays[name] = a = np.asarray(arr, dtype=float)
+            if a.shape != (size,):
+                raise ValueError(f"{name}: expected {size} values, got shape {a.shape}")
+        return self.check_columns(
+            np.concatenate([arrays["capacity"], arrays["demand"]]),
+            arrays["gain"],
+            total_resources,
+            np.concatenate([arrays["flow"], arrays["delivery"]]),
+            arrays["potential"],
+            tr_price,
+            objective=objective,
+            tol=tol,
+            problems=problems,
+        )
+
+    def check_columns(
+        self,
+        upper: np.ndarray,
+        gain: np.ndarray,
+        total_resources: float,
+        u: np.ndarray,
+        p: np.ndarray,
+        tr_price: float,
+        objective: float | None = None,
+        tol: float = TOL,
+        problems: Sequence[str] = (),
+    ) -> InputCertificate:
+        """The check on the column view (the fast path): ``upper`` = capacities then demands,
+        ``u`` = flows then deliveries, ``p`` = potentials of the road nodes (all float arrays
+        of the right sizes)."""
+        problems = [*self.structural_problems, *problems]
+        na, n = self._na, len(self.road_nodes)
+        tr, lam = float(total_resources), float(tr_price)
+        g = gain
+        # the data: finite, capacities, demands and TR >= 0 (one reduction each)
+        if not math.isfinite(upper.sum() + g.sum() + tr):
             problems.append("a capacity, demand, gain or TR is not finite")
-            cap, dem, g = np.nan_to_num(cap), np.nan_to_num(dem), np.nan_to_num(g)
+            upper, g = np.nan_to_num(upper), np.nan_to_num(g)
             tr = tr if math.isfinite(tr) else 0.0
-        if min(cap.min(initial=0.0), dem.min(initial=0.0), tr) < 0:
+        lowest = float(upper.min(initial=0.0))
+        if min(lowest, tr) < 0:
             problems.append("a capacity, demand or TR is negative")
         # the solution: a value for every arc and group, a potential wherever one is used
-        if math.isnan(x.sum()):
-            problems.append(f"no flow for arc {self.arc_ids[int(np.flatnonzero(np.isnan(x))[0])]!r}")
-            x = np.nan_to_num(x)
-        if math.isnan(y.sum()):
-            problems.append(f"no delivery for group {self.group_ids[int(np.flatnonzero(np.isnan(y))[0])]!r}")
-            y = np.nan_to_num(y)
-        if math.isnan(p.sum()):
+        if not math.isfinite(u.sum()):
+            bad = np.flatnonzero(~np.isfinite(u))
+            k = int(bad[0])
+            what = f"arc {self.arc_ids[k]!r}" if k < na else f"group {self.group_ids[k - na]!r}"
+            problems.append(f"no finite value for {what} ({len(bad)} in all)")
+            u = np.nan_to_num(u, nan=0.0, posinf=0.0, neginf=0.0)
+        if not math.isfinite(p.sum()):
             missing = np.flatnonzero(np.isnan(p) & self.node_used)
             if len(missing):
                 problems.append(
                     f"no potential (node_balance dual) for node {self.road_nodes[int(missing[0])]!r} "
                     f"({len(missing)} node(s) in all): is the node in the model?"
                 )
-            p = np.where(np.isnan(p), 0.0, p)
-        if not math.isfinite(x.sum() + y.sum() + p.sum()):
-            problems.append("a flow, delivery or potential is infinite")
-            x, y, p = np.nan_to_num(x), np.nan_to_num(y), np.nan_to_num(p)
+            if np.isinf(p).any():
+                problems.append("a potential is infinite")
+            p = np.nan_to_num(p, nan=0.0, posinf=0.0, neginf=0.0)
         if not math.isfinite(lam):
             problems.append("the price of TR is not finite")
             lam = 0.0
 
         # primal: conservation at every road node, bounds, the TR row
         resid = (
-            np.bincount(self.head, weights=x, minlength=n + 2)
-            - np.bincount(self.tail, weights=x, minlength=n + 2)
-            - np.bincount(self.gnode, weights=y, minlength=n + 2)
-        )[:n]
-        scale = 1.0 + max(abs(tr), float(np.abs(cap).max(initial=0.0)), float(np.abs(dem).max(initial=0.0)))
+            np.bincount(self.col_head, weights=u, minlength=self.n_all)[:n]
+            - np.bincount(self.col_tail, weights=u, minlength=self.n_all)[:n]
+        )
+        scale = 1.0 + max(abs(tr), float(upper.max(initial=0.0)), -lowest)
         cons = float(np.abs(resid).max(initial=0.0))
-        arc_viol = np.maximum(-x, x - cap)
-        grp_viol = np.maximum(-y, y - dem)
-        arc_worst, grp_worst = float(arc_viol.max(initial=0.0)), float(grp_viol.max(initial=0.0))
-        bnd = max(0.0, arc_worst, grp_worst)
-        sent = float(x[self.from_source].sum())
+        room = upper - u  # >= 0 within the upper bounds
+        bnd = max(0.0, -float(room.min(initial=0.0)), -float(u.min(initial=0.0)))
+        sent = float(u[self._src_cols].sum())
         trv = max(0.0, sent - tr)
-        worst = ""  # where the largest primal violation is
-        if cons > 0 and cons >= bnd:
-            k = int(np.abs(resid).argmax())
-            worst = f"node {self.road_nodes[k]!r} (in - out - delivered = {resid[k]:.6g})"
-        elif bnd > 0:
-            if arc_worst >= grp_worst:
-                worst = f"arc {self.arc_ids[int(arc_viol.argmax())]!r} (bound)"
+        worst = ""  # where the largest primal violation above the tolerance is
+        if max(cons, bnd) > tol * scale:
+            if cons >= bnd:
+                k = int(np.abs(resid).argmax())
+                worst = f"node {self.road_nodes[k]!r} (in - out - delivered = {resid[k]:.6g})"
             else:
-                worst = f"group {self.group_ids[int(grp_viol.argmax())]!r} (bound)"
+                viol = np.maximum(-u, -room)
+                k = int(viol.argmax())
+                worst = f"arc {self.arc_ids[k]!r}" if k < na else f"group {self.group_ids[k - na]!r}"
+                worst += f" (outside its bounds by {viol[k]:.6g})"
 
         # dual: potentials on every node, reduced costs of every arc and group from the input graph
-        pot = np.empty(n + 2)
-        pot[:n] = p
-        pot[n], pot[n + 1] = lam, 0.0
-        z_arc = pot[self.head] - pot[self.tail]
-        z_grp = g - pot[self.gnode]
-        za_pos, zg_pos = np.maximum(z_arc, 0.0), np.maximum(z_grp, 0.0)
-        obj = float(g @ y)
-        dual_obj = lam * tr + float(cap @ za_pos) + float(dem @ zg_pos)
-        cs = max(
-            float((za_pos * (cap - x) + (za_pos - z_arc) * x).max(initial=0.0)),
-            float((zg_pos * (dem - y) + (zg_pos - z_grp) * y).max(initial=0.0)),
-            abs(lam * (tr - sent)),
-        )
+        pot = np.concatenate([p, (lam, 0.0), g])
+        z = pot[self.col_head] - pot[self.col_tail]
+        zp = np.maximum(z, 0.0)
+        obj = float(g @ u[na:])
+        dual_obj = lam * tr + float(upper @ zp)
+        # sum over columns of z+ (upper - u) + z- u, and the TR row's lambda (TR - sent)
+        cs = abs(float(zp @ room) + float((zp - z) @ u)) + abs(lam * (tr - sent))
         rel = 1.0 + abs(obj)
         return InputCertificate(
             nodes=n,
             conservation=cons / scale,
             bounds=bnd / scale,
             total_resources=trv / scale,
-            dual_sign=max(0.0, -lam) / (1.0 + float(np.abs(g).max(initial=0.0))),
+            dual_sign=0.0 if lam >= 0 else -lam / (1.0 + float(np.abs(g).max(initial=0.0))),
             complementary_slackness=cs / rel,
             gap=abs(dual_obj - obj) / rel,
             objective=obj,
