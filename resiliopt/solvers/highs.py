@@ -25,10 +25,11 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 from resiliopt.solvers.certificate import Certificate, certify
 from resiliopt.solvers.matrix import LinearProgram, to_matrix
 
-#: HiGHS tolerances for the slice LP. HiGHS's defaults (1e-7 absolute) are too loose for it:
-#: gains are 1e-6..1e-4 F_C per unit, so a reduced cost within the default dual tolerance can
-#: be a tenth of a gain of the wrong sign, and the optimum found then misses by up to 1e-7 F_C
-#: per unit of capacity, which the certificates (tolerance 1e-7 on the gap) rightly refuse.
+#: HiGHS tolerances for the slice LP. HiGHS's defaults (1e-7 absolute) are loose for it: gains
+#: are 1e-6..1e-4 F_C per unit, so a reduced cost inside the default dual tolerance can be a
+#: sizeable part of a gain with the wrong sign, and the objective then misses the optimum by
+#: up to that reduced cost times the units on its arc or group, which the certificates (1e-7
+#: on the gap) rightly refuse. Used by resiliopt.logistics and by the fast path's re-solve.
 SLICE_TOLERANCES = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-10}
 
 _STATUS = {
