@@ -135,6 +135,12 @@ def test_update_slice_model_refuses_unknown_ids(data_dir):
         update_slice_model(m, demand={"gx": 1.0})
     with pytest.raises(InputError, match="expected 3 values"):
         update_slice_model(m, gain=[0.1, 0.2])
+    with pytest.raises(InputError, match=">= 0"):
+        update_slice_model(m, capacity={"n1->n2": -1.0})
+    with pytest.raises(InputError, match="finite"):
+        update_slice_model(m, gain=[0.1, float("nan"), 0.2])
+    with pytest.raises(InputError, match="total_resources"):
+        update_slice_model(m, total_resources=float("inf"))
     update_slice_model(m, capacity={"n1->n2": 1.0})
     assert m.cap["n1->n2"].value == 1.0 and m.slice_data.arcs.set_index("arc").loc["n1->n2", "capacity"] == 1
 

@@ -237,22 +237,32 @@ def _check_ids(data: SliceData) -> None:
 
 
 def _as_values(
-    what: str, index: Sequence[str], values: Mapping[str, float] | Sequence[float] | np.ndarray
+    name: str,
+    what: str,
+    index: Sequence[str],
+    values: Mapping[str, float] | Sequence[float] | np.ndarray,
+    nonneg: bool,
 ) -> list[tuple[str, float]]:
     if isinstance(values, Mapping | pd.Series):
         known = set(index)
         unknown = [k for k in values.keys() if k not in known]
         if unknown:
             shown = ", ".join(repr(k) for k in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-            raise InputError(f"unknown id(s) {shown}: not in the model's {what} set", location=what)
-        return [(k, float(values[k])) for k in index if k in values]
-    arr = np.asarray(values, dtype=float)
-    if arr.shape != (len(index),):
-        raise InputError(
-            f"expected {len(index)} values (one per {what} in set order), got shape {arr.shape}",
-            location=what,
-        )
-    return list(zip(index, arr.tolist(), strict=True))
+            raise InputError(f"unknown id(s) {shown}: not in the model's {what} set", location=name)
+        pairs = [(k, float(values[k])) for k in index if k in values]
+    else:
+        arr = np.asarray(values, dtype=float)
+        if arr.shape != (len(index),):
+            raise InputError(
+                f"expected {len(index)} values (one per {what[:-1]} in set order), got shape {arr.shape}",
+                location=name,
+            )
+        pairs = list(zip(index, arr.tolist(), strict=True))
+    for k, v in pairs:
+        if not np.isfinite(v) or (nonneg and v < 0):
+            rule = "a finite number >= 0" if nonneg else "a finite number"
+            raise InputError(f"{name} of {k!r} is {v!r}; it must be {rule}", location=name)
+    return pairs
 
 
 def update_slice_model(
@@ -265,18 +275,24 @@ def update_slice_model(
 ) -> pyo.ConcreteModel:
     """Change a built slice model's data in place (by id, or arrays in set order).
 
-    Raises :class:`~resiliopt.errors.InputError` for an id the model does not have (nothing is
-    changed then) or an array of the wrong length.
+    Raises :class:`~resiliopt.errors.InputError` (and changes nothing) for an id the model
+    does not have, an array of the wrong length, or a value that is not finite (or negative,
+    for capacities, demands and TR).
     """
     checked = [
-        (param, _as_values(what, list(param.index_set()), values))
-        for param, what, values in (
-            (m.cap, "arcs", capacity),
-            (m.demand, "groups", demand),
-            (m.gain, "groups", gain),
+        (param, _as_values(name, what, list(param.index_set()), values, nonneg))
+        for param, name, what, values, nonneg in (
+            (m.cap, "capacity", "arcs", capacity, True),
+            (m.demand, "demand", "groups", demand, True),
+            (m.gain, "gain", "groups", gain, False),
         )
         if values is not None
     ]
+    if total_resources is not None and not (np.isfinite(total_resources) and total_resources >= 0):
+        raise InputError(
+            f"total_resources is {total_resources!r}; it must be a finite number >= 0",
+            location="total_resources",
+        )
     for param, pairs in checked:
         for k, v in pairs:
             param[k] = v
