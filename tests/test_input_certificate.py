@@ -314,3 +314,25 @@ def test_compiled_path_resolves_when_highs_stops_early(data_dir):
     assert obj == pytest.approx(0.226) and fast.last_certificate.passed
     tol = fast.h.getOptionValue("dual_feasibility_tolerance")
     assert (tol[1] if isinstance(tol, tuple) else tol) == 0.05
+
+
+def test_bridge_saa_on_cut_case_equals_certified_slices(cut_case):
+    """The bridge SAA had the same node set (arc ends only); on the cut case its second
+    stage with no upgrade must equal the mean of the certified fast-path slices."""
+    from resiliopt.case import load_case
+    from resiliopt.formulations.bridge_saa import build_bridge_saa
+    from resiliopt.formulations.retrofit_milp import solve_mip
+    from resiliopt.retrofit import bridges as rbr
+    from resiliopt.simulation.scenario import case_model
+
+    case = load_case(cut_case)
+    data = rbr.saa_data(case_model(case), 3, range(3))
+    assert CUT in set(data.groups["node"])
+    m = build_bridge_saa(data, budget=1e9)
+    assert CUT in set(m.V)
+    for b in m.K:
+        m.z[b].fix(0)
+    status, obj = solve_mip(m)
+    assert status == "optimal"
+    ev = rbr.evaluate(case, [], 3, range(3))
+    assert obj == pytest.approx(ev["weighted"].mean(), rel=1e-7, abs=1e-12)

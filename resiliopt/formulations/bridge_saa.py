@@ -6,7 +6,8 @@ First stage: which bridges to upgrade. Second stage, for each sampled earthquake
 network damaged in that scenario. See docs/retrofit.md.
 
 Sets
-    :math:`S` scenarios, :math:`E` arcs, :math:`V` road nodes, :math:`K` candidate bridges
+    :math:`S` scenarios, :math:`E` arcs, :math:`V` road nodes (every node an arc or a group
+    names), :math:`K` candidate bridges
     (those an upgrade changes), :math:`J_s` building groups with repair demand in scenario
     :math:`s`; :math:`\beta(e)` the bridges at the two ends of arc :math:`e`.
 
@@ -98,6 +99,8 @@ def build_bridge_saa(data: SaaData, budget: float, scale: float = 1.0) -> pyo.Co
     for u, v in zip(arcs["from"], arcs["to"], strict=True):
         nodes.setdefault(u, None)
         nodes.setdefault(v, None)
+    for v in data.groups["node"]:  # every node named, also one that only groups name (no arc)
+        nodes.setdefault(v, None)
     nodes.pop(data.source, None)
     nodes.pop(data.sink, None)
     m.V = pyo.Set(initialize=list(nodes), ordered=True, doc="road nodes")
@@ -158,6 +161,8 @@ def build_bridge_saa(data: SaaData, budget: float, scale: float = 1.0) -> pyo.Co
         at_node.setdefault((s, v), []).append(j)
 
     def balance(m, s, v):
+        if v not in in_arcs and v not in out_arcs and (s, v) not in at_node:
+            return pyo.Constraint.Skip  # the empty row 0 = 0
         return (
             sum(m.flow[s, e] for e in in_arcs.get(v, ()))
             - sum(m.flow[s, e] for e in out_arcs.get(v, ()))
