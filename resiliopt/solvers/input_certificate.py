@@ -33,10 +33,12 @@ The solution checked
     :math:`P_v = p_v`.
 
 Checks (each a number; the solution passes when every one is at most ``tol``)
-    * ``conservation``: :math:`\max_{v \in V} |r_v|`, at *every* node the input names;
-    * ``bounds``: the largest violation of :math:`0 \le x_e \le C_e`, :math:`0 \le y_j \le d_j`;
-    * ``total_resources``: :math:`\max(0, \sum_{u_e = s} x_e - TR)`;
-      these three relative to :math:`1 + \max(\|C\|_\infty, \|d\|_\infty, TR)`;
+    * ``conservation``: :math:`\max_{v \in V} |r_v| / (1 + \text{in}_v + \text{out}_v)`
+      (in: flow in; out: flow out plus deliveries), at *every* node the input names;
+    * ``bounds``: the largest violation of :math:`x_e \le C_e` relative to :math:`1 + C_e`
+      (:math:`y_j \le d_j` relative to :math:`1 + d_j`), or of :math:`x, y \ge 0`;
+    * ``total_resources``: :math:`\max(0, \sum_{u_e = s} x_e - TR) / (1 + TR)`;
+      each violation relative to its own size, so a large number elsewhere loosens nothing;
     * ``dual_sign``: :math:`\max(0, -\lambda)`, relative to :math:`1 + \|g\|_\infty`;
     * reduced costs from the potentials and the input graph, for every arc and group:
       :math:`z_e = P_{w_e} - P_{u_e}`, :math:`z_j = g_j - P_{v(j)}`. With
@@ -346,8 +348,7 @@ class InputNetwork:
             problems.append("a capacity, demand, gain or TR is not finite")
             upper, g = np.nan_to_num(upper), np.nan_to_num(g)
             tr = tr if math.isfinite(tr) else 0.0
-        lowest = float(upper.min(initial=0.0))
-        if min(lowest, tr) < 0:
+        if min(float(upper.min(initial=0.0)), tr) < 0:
             problems.append("a capacity, demand or TR is negative")
         # the solution: a value for every arc and group, a potential wherever one is used
         if not math.isfinite(u.sum()):
@@ -371,20 +372,20 @@ class InputNetwork:
             lam = 0.0
 
         # primal: conservation at every road node, bounds, the TR row
-        resid = (
-            np.bincount(self.col_head, weights=u, minlength=self.n_all)[:n]
-            - np.bincount(self.col_tail, weights=u, minlength=self.n_all)[:n]
-        )
-        scale = 1.0 + max(abs(tr), float(upper.max(initial=0.0)), -lowest)
-        cons = float(np.abs(resid).max(initial=0.0))
+        inflow = np.bincount(self.col_head, weights=u, minlength=self.n_all)[:n]
+        outflow = np.bincount(self.col_tail, weights=u, minlength=self.n_all)[:n]
+        resid = inflow - outflow
+        # each violation relative to its own size: a large capacity elsewhere loosens nothing
+        rel_resid = np.abs(resid) / (1.0 + np.abs(inflow) + np.abs(outflow))
+        cons = float(rel_resid.max(initial=0.0))
         room = upper - u  # >= 0 within the upper bounds
-        bnd = max(0.0, -float(room.min(initial=0.0)), -float(u.min(initial=0.0)))
+        bnd = max(0.0, -float((room / (1.0 + np.abs(upper))).min(initial=0.0)), -float(u.min(initial=0.0)))
         sent = float(u[self._src_cols].sum())
-        trv = max(0.0, sent - tr)
+        trv = max(0.0, sent - tr) / (1.0 + abs(tr))
         worst = ""  # where the largest primal violation above the tolerance is
-        if max(cons, bnd) > tol * scale:
+        if max(cons, bnd) > tol:
             if cons >= bnd:
-                k = int(np.abs(resid).argmax())
+                k = int(rel_resid.argmax())
                 worst = f"node {self.road_nodes[k]!r} (in - out - delivered = {resid[k]:.6g})"
             else:
                 viol = np.maximum(-u, -room)
@@ -403,9 +404,9 @@ class InputNetwork:
         rel = 1.0 + abs(obj)
         return InputCertificate(
             nodes=n,
-            conservation=cons / scale,
-            bounds=bnd / scale,
-            total_resources=trv / scale,
+            conservation=cons,
+            bounds=bnd,
+            total_resources=trv,
             dual_sign=0.0 if lam >= 0 else -lam / (1.0 + float(np.abs(g).max(initial=0.0))),
             complementary_slackness=cs / rel,
             gap=abs(dual_obj - obj) / rel,
