@@ -197,7 +197,7 @@ def _solution(res):
     return flows, deliv, pot, lam
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(slices())
 def test_random_slices_both_certificates_and_networkx(data):
     res = solve_slice(data)
@@ -213,7 +213,7 @@ def test_random_slices_both_certificates_and_networkx(data):
     assert (lone["delivered"].abs() <= 1e-9).all()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(slices(), st.data())
 def test_corrupted_solutions_fail(data, draw):
     res = solve_slice(data, crosscheck=False)
