@@ -1,20 +1,73 @@
-"""Atomic output: a report is either completely written or not there at all."""
+"""Safe output: whole files, whole reports, and nothing of the user's is ever deleted or moved.
+
+Every output folder resiliopt writes holds a small manifest, :data:`MANIFEST`, naming the
+command that wrote it and the files it wrote (with their SHA-256 where the files are written
+once). The rules, applied to every ``--out`` of the command line:
+
+* a **file** at the output path is refused (resiliopt writes a folder there and never replaces
+  or moves a file it did not write);
+* a **new** path or an **empty** folder is fine;
+* a folder holding the **same command's** output is fine: resiliopt's own files (those in the
+  manifest) are replaced; anything else in the folder (a user's notes, sub-folders) is kept;
+* any other non-empty folder is refused (:class:`~resiliopt.errors.InputError`, exit 2), unless
+  ``force=True``, which lets resiliopt write next to the files there and replace only files an
+  earlier manifest lists. A file of the user's with the name of an output file is never
+  replaced, even with ``force``. So is an output file changed since resiliopt wrote it, unless
+  ``force``.
+
+Files and folders get the ordinary permissions of the process's umask (``0o666`` / ``0o777``
+minus the umask), as if written by ``open`` and ``mkdir``.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from resiliopt.errors import InputError
+
+MANIFEST = ".resiliopt-output.json"
+_SHOWN = 5  # foreign names quoted in a refusal
+
+
+def _tmp_name(parent: Path, name: str, suffix: str = ".tmp") -> Path:
+    return parent / f".{name}.{secrets.token_hex(4)}{suffix}"
+
+
+def _create_file(parent: Path, name: str) -> tuple[int, Path]:
+    """A new temporary file next to ``name``, mode 0o666 minus the umask (unlike mkstemp)."""
+    for _ in range(100):
+        tmp = _tmp_name(parent, name)
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name next to {parent / name}")
+
+
+def _create_dir(parent: Path, name: str) -> Path:
+    """A new temporary folder next to ``name``, mode 0o777 minus the umask (unlike mkdtemp)."""
+    for _ in range(100):
+        tmp = _tmp_name(parent, name)
+        try:
+            os.mkdir(tmp, 0o777)
+            return tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name next to {parent / name}")
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _create_file(path.parent, path.name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -28,27 +81,214 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def atomic_directory(out: str | Path) -> Iterator[Path]:
-    """Yield a temporary directory next to ``out``; on success it replaces ``out``.
+# --- manifests -----------------------------------------------------------------------------
 
-    If the body raises (or the process is interrupted), ``out`` is left as it was before
-    and the temporary directory is removed, so no half-written report is ever visible.
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _safe_rel(rel: object) -> bool:
+    """A manifest entry is a plain relative path inside the folder (never ``..`` or absolute)."""
+    if not isinstance(rel, str) or not rel or "\\" in rel:
+        return False
+    p = PurePosixPath(rel)
+    return not p.is_absolute() and ".." not in p.parts and "." not in p.parts
+
+
+def read_manifest(out: Path) -> dict | None:
+    """The manifest of folder ``out``, None if it has none; InputError if it is unreadable."""
+    f = out / MANIFEST
+    if not f.exists():
+        return None
+    try:
+        doc = json.loads(f.read_text(encoding="utf-8"))
+        files = doc["files"]
+        ok = (
+            isinstance(doc.get("command"), str)
+            and isinstance(files, dict)
+            and all(_safe_rel(k) and (v is None or isinstance(v, str)) for k, v in files.items())
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        ok = False
+    if not ok:
+        raise InputError(
+            f"the manifest {MANIFEST} is not one resiliopt wrote (unreadable or malformed); "
+            "remove it or give another --out",
+            file=f,
+        )
+    return doc
+
+
+def _write_manifest(out: Path, command: str, files: dict[str, str | None], complete: bool) -> None:
+    from resiliopt import __version__
+
+    doc = {
+        "written_by": "resiliopt",
+        "version": __version__,
+        "command": command,
+        "complete": complete,
+        "files": dict(sorted(files.items())),
+    }
+    write_text_atomic(out / MANIFEST, json.dumps(doc, indent=1) + "\n")
+
+
+def _walk(root: Path) -> list[str]:
+    """Relative paths of the files under ``root`` (not the manifest, not following links)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        base = Path(dirpath).relative_to(root)
+        for n in filenames + [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
+            rel = (base / n).as_posix()
+            if rel != MANIFEST:
+                found.append(rel)
+    return sorted(found)
+
+
+def _quote(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in names[:_SHOWN])
+    return shown + (f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else "")
+
+
+def check_output_dir(out: str | Path, command: str, force: bool = False) -> dict | None:
+    """Refuse an output path that would make resiliopt replace what it did not write.
+
+    Returns the manifest already in ``out`` (None for a new or empty folder, or a foreign
+    folder accepted with ``force``). Raises :class:`InputError` naming ``--out`` otherwise.
+    Call it before any work, so a bad ``--out`` is refused at once.
     """
     out = Path(out)
+    where = "--out"
+    shown = repr(str(out))
+    if out.is_symlink() and not out.exists():
+        raise InputError(f"{shown} is a broken symbolic link; give another folder", location=where)
+    if out.exists() and not out.is_dir():
+        raise InputError(
+            f"{shown} is an existing file; resiliopt writes a folder here and never replaces or moves a file "
+            "it did not write (give a new or empty folder)",
+            location=where,
+        )
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"{shown}: {str(parent)!r} is a file, not a folder", location=where)
+            break
+    if not out.exists() or not any(out.iterdir()):
+        return None
+    man = read_manifest(out)
+    if man is None:
+        if force:
+            return None
+        names = sorted(p.name for p in out.iterdir())
+        raise InputError(
+            f"{shown} is a folder with files resiliopt did not write ({_quote(names)}); resiliopt never "
+            "deletes or moves them: give a new or empty folder (or --force to write next to them)",
+            location=where,
+        )
+    if man["command"] != command and not force:
+        raise InputError(
+            f"{shown} holds the output of `resiliopt {man['command']}`, not of `resiliopt {command}`; give "
+            "another folder (or --force to replace resiliopt's files there)",
+            location=where,
+        )
+    changed = [
+        rel
+        for rel, digest in man["files"].items()
+        if digest is not None and (out / rel).is_file() and _sha256(out / rel) != digest
+    ]
+    if changed and not force:
+        raise InputError(
+            f"{shown}: {_quote(changed)} changed since resiliopt wrote "
+            f"{'it' if len(changed) == 1 else 'them'}; give another folder "
+            "(or --force to replace resiliopt's files there)",
+            location=where,
+        )
+    return man
+
+
+@contextlib.contextmanager
+def atomic_directory(out: str | Path, command: str, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder; on success its files become the output ``out`` of ``command``.
+
+    The output path is checked first (:func:`check_output_dir`). A new ``out`` appears whole
+    (one rename). Into an existing folder every file is moved in by an atomic rename, files of
+    an earlier output that this one does not write are removed, and nothing else is touched.
+    If the body raises (or the process is interrupted), ``out`` is left as it was and the
+    temporary folder is removed, so no half-written report is ever visible.
+    """
+    out = Path(out)
+    check_output_dir(out, command, force)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    tmp = _create_dir(out.parent, out.name)
     try:
         yield tmp
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
+        files = {rel: _sha256(tmp / rel) for rel in _walk(tmp)}
+        if not out.exists():
+            _write_manifest(tmp, command, files, complete=True)
+            os.rename(tmp, out)
+            return
+        _merge(tmp, out, command, files, force)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+
+def _merge(tmp: Path, out: Path, command: str, files: dict[str, str], force: bool) -> None:
+    man = check_output_dir(out, command, force)  # again: the folder may have changed meanwhile
+    old = dict(man["files"]) if man else {}
+    clash = []
+    for rel in files:
+        dest = out / rel
+        parts = PurePosixPath(rel).parents
+        blocked = any((out / p).exists() and not (out / p).is_dir() for p in list(parts)[:-1])
+        if blocked or (rel not in old and (dest.exists() or dest.is_symlink())) or dest.is_dir():
+            clash.append(rel)
+    if clash:
+        raise InputError(
+            f"{str(out)!r}: {_quote(clash)} already there and not written by resiliopt; resiliopt "
+            "never replaces them: give a new or empty folder",
+            location="--out",
+        )
+    # Until the last step the manifest lists old and new files: an interruption leaves a
+    # folder that is still recognised as resiliopt's own.
+    _write_manifest(out, command, {**old, **files}, complete=False)
+    for rel in files:
+        dest = out / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp / rel, dest)
+    for rel in sorted(set(old) - set(files)):
+        stale = out / rel
+        if stale.is_file() or stale.is_symlink():
+            stale.unlink()
+            for d in stale.relative_to(out).parents:
+                if str(d) != "." and (out / d).is_dir() and not any((out / d).iterdir()):
+                    (out / d).rmdir()
+    _write_manifest(out, command, files, complete=True)
+
+
+@contextlib.contextmanager
+def output_directory(out: str | Path, command: str) -> Iterator[Path]:
+    """An output folder written in place (a resumable run): check ``out``, record what appeared.
+
+    For commands that write their files one by one and resume in the same folder
+    (``simulate``, ``compare``, ``demo``). Nothing is created before the body writes; when it
+    ends (normally or not) the manifest lists what the body added to the earlier manifest's
+    files. No existing file is removed. A folder of ``simulate`` from before manifests (one
+    with a ``run.json``) counts as a ``simulate`` output.
+    """
+    out = Path(out)
+    if command == "simulate" and (out / "run.json").is_file() and not (out / MANIFEST).exists():
+        man = {"command": "simulate", "files": {"run.json": None}}
+    else:
+        man = check_output_dir(out, command)
+    before = set(_walk(out)) if out.is_dir() else set()
+    old = {k: None for k in (man["files"] if man else {})}
+    try:
+        yield out
+    finally:
+        if out.is_dir():
+            added = {rel: None for rel in set(_walk(out)) - before}
+            _write_manifest(out, command, {**old, **added}, complete=True)

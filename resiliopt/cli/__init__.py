@@ -3,18 +3,21 @@
 Each feature registers its commands in its own module of this package (``logistics``,
 ``fahp``, ...), on the shared :data:`app`. Library errors are turned into one message and
 an exit code here, and nowhere else: :class:`~resiliopt.errors.InputError` exits with 2,
-a failed solve with 1. No traceback is printed for either.
+a failed solve with 1. A usage error (an unknown option, a value that is not allowed) exits
+with 2 after one line on stderr. No traceback is printed for any of them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import sys
 
 import click
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from resiliopt.cli._output import plain_console, styled
 from resiliopt.errors import InputError, ResilioptError
 
 app = typer.Typer(
@@ -24,7 +27,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = plain_console(stderr=True, soft_wrap=True)
 
 # Command modules register themselves on ``app`` when imported.
 from resiliopt.cli import logistics  # noqa: E402, F401
@@ -37,25 +40,102 @@ for _optional in ("fahp", "simulate", "retrofit"):
             raise
 
 
+def _click_modules() -> list:
+    """The click typer runs on: typer >= 0.2x vendors its own copy (``typer._click``)."""
+    mods = []
+    try:
+        from typer import _click
+
+        mods.append(_click)
+    except ImportError:  # older typer: plain click
+        pass
+    mods.append(click)
+    return mods
+
+
+_CLICKS = _click_modules()
+_EXIT = tuple({getattr(m.exceptions, "Exit", typer.Exit) for m in _CLICKS} | {typer.Exit})
+_ABORT = tuple({getattr(m.exceptions, "Abort", typer.Abort) for m in _CLICKS} | {typer.Abort})
+_CLICK_ERROR = tuple({m.exceptions.ClickException for m in _CLICKS})
+_USAGE_ERROR = tuple({m.exceptions.UsageError for m in _CLICKS})
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _show_click_error(exc: Exception) -> int:
+    """One line on stderr for a usage error (the usage text itself only on request)."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `resiliopt` alone: the help, as click does
+        err_console.print(exc.format_message(), end="")
+        return 2
+    msg = _one_line(exc.format_message())
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, _USAGE_ERROR) and ctx is not None:
+        msg += f" (see '{ctx.command_path} --help')"
+    err_console.print(styled("error:", "bold red", msg))
+    return int(getattr(exc, "exit_code", 2) or 2) if isinstance(exc, _USAGE_ERROR) else 2
+
+
+@contextlib.contextmanager
+def _stdout_holds_json_only():
+    """Send whatever is written to file descriptor 1 to stderr, except Python's own prints.
+
+    With ``--json``, stdout must hold the JSON alone; C libraries (the HiGHS banner) and child
+    processes (workers) write to the descriptor directly, so it is pointed at stderr while
+    ``sys.stdout`` keeps writing to the real stdout.
+    """
+    try:
+        sys.stdout.flush()
+        attached = sys.stdout.fileno() == 1
+        saved = os.dup(1)
+    except (AttributeError, OSError, ValueError):  # no usable descriptors: nothing to protect
+        yield
+        return
+    real_stdout = sys.stdout
+    os.dup2(2, 1)
+    if attached:
+        sys.stdout = open(saved, "w", encoding=real_stdout.encoding, closefd=False)
+    try:
+        yield
+    finally:
+        if attached:
+            sys.stdout.flush()
+            sys.stdout.close()
+            sys.stdout = real_stdout
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (never raises for bad input)."""
     command = typer.main.get_command(app)
+    args = list(sys.argv[1:] if argv is None else argv)
+    guard = _stdout_holds_json_only() if "--json" in args else contextlib.nullcontext()
     try:
-        result = command.main(args=argv, prog_name="resiliopt", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+        with guard:
+            result = command.main(args=args, prog_name="resiliopt", standalone_mode=False)
+    except _EXIT as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except _ABORT:
         err_console.print("Aborted.")
         return 130
-    except click.ClickException as exc:
-        exc.show(file=sys.stderr)
-        return 2
+    except _CLICK_ERROR as exc:
+        return _show_click_error(exc)
     except InputError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
+        err_console.print(styled("error:", "bold red", str(exc)))
         return InputError.exit_code
     except ResilioptError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
+        err_console.print(styled("error:", "bold red", str(exc)))
         return getattr(exc, "exit_code", 1)
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:  # output piped into `head`
+            return 1
+        if exc.filename is None:
+            raise
+        # a path given on the command line that cannot be read or written
+        err_console.print(styled("error:", "bold red", _one_line(f"{exc.filename}: {exc.strerror}")))
+        return 2
     return int(result) if isinstance(result, int) else 0
 
 

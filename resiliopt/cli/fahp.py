@@ -13,18 +13,20 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from resiliopt._atomic import atomic_directory
+from resiliopt._atomic import atomic_directory, check_output_dir
+from resiliopt._json import dumps
 from resiliopt._yaml import load
 from resiliopt.case import bundled_data_dir
+from resiliopt.cli import _options as opt
 from resiliopt.cli import app
+from resiliopt.cli._output import plain_console, print_json, styled
 from resiliopt.fahp import analyse, assess, compare, load_case, load_tree, table4_reproduction
 from resiliopt.fahp.paper import table5_check
 from resiliopt.fahp.schemas import ExpertMatrix, MatrixFile
 
-console = Console(highlight=False, soft_wrap=True)
+console = plain_console(soft_wrap=True)
 
 
 def resolve(path: str) -> Path:
@@ -84,7 +86,7 @@ def fahp_cmd(
         file=str(path),
     )
     if as_json:
-        print(json.dumps(res.to_dict(), indent=2))
+        print_json(res.to_dict(), indent=2)
         return
     w = pd.DataFrame({"criterion": res.criteria, "weight": res.weights})
     if len(res.experts) > 1:
@@ -106,7 +108,7 @@ def fahp_cmd(
             f"{e.diagnostics.compatibility_index:.4f}, triad {e.diagnostics.triad_index_mean:.4f}"
         )
     for wmsg in res.warnings:
-        console.print(f"[yellow]warning:[/] {wmsg}")
+        console.print(styled("warning:", "yellow", wmsg))
 
 
 def _groups_table(a) -> pd.DataFrame:
@@ -148,11 +150,17 @@ def assess_cmd(
     tree_file: Annotated[str, typer.Argument(help="indicator tree, e.g. cups/indicators.yaml")],
     case_file: Annotated[str, typer.Argument(help="site case, e.g. cups/sz.yaml")],
     other: Annotated[str | None, typer.Option("--compare", help="second site to compare")] = None,
-    threshold: Annotated[float, typer.Option(help="--compare lists |difference| >= this")] = 3.0,
+    threshold: Annotated[
+        float,
+        typer.Option(parser=opt.NONNEG, metavar="FLOAT", help="--compare lists |difference| >= this"),
+    ] = 3.0,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="write CSV tables and charts")] = None,
+    force: bool = opt.FORCE,
 ) -> None:
     """Resilience value of every indicator, bottom-up from level-6 scores and FAHP weights."""
+    if out is not None:
+        check_output_dir(out, "assess", force)
     tree = load_tree(resolve(tree_file))
     cpath = resolve(case_file)
     a = assess(tree, load_case(cpath), cpath)
@@ -186,7 +194,7 @@ def assess_cmd(
     if out is not None:
         from resiliopt.fahp.plots import level_bars
 
-        with atomic_directory(out) as tmp:
+        with atomic_directory(out, "assess", force) as tmp:
             a.table.to_csv(tmp / "indicators.csv", index=False)
             if len(groups):
                 groups.to_csv(tmp / "diagnostics.csv", index=False)
@@ -200,7 +208,7 @@ def assess_cmd(
                     t5.to_csv(tmp / "table5_check.csv", index=False)
                 tables[b.model.case.label] = b.table
             level_bars(tables, tmp)
-            (tmp / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+            (tmp / "summary.json").write_text(dumps(summary, indent=2), encoding="utf-8")
     if as_json:
         doc = dict(summary)
         doc["indicators"] = _records(a.table)
@@ -209,7 +217,7 @@ def assess_cmd(
         if b is not None:
             doc["differences"] = _records(cmp)
             doc["table5_check"] = _records(t5)
-        print(json.dumps(doc, indent=2))
+        print_json(doc, indent=2)
         return
     head = f"{case.site} ({case.label}, {case.provenance} data)"
     if a.system_value is not None:
@@ -262,7 +270,7 @@ def assess_cmd(
     if b is not None:
         console.print(_table(cmp, f"indicators differing by {threshold:g} or more"))
     for wmsg in a.warnings:
-        console.print(f"[yellow]warning:[/] {wmsg}")
+        console.print(styled("warning:", "yellow", wmsg))
     if out is not None:
         console.print(f"wrote {out}")
 
@@ -272,16 +280,20 @@ def sensitivity_cmd(
     tree_file: Annotated[str, typer.Argument(help="indicator tree")],
     case_file: Annotated[str, typer.Argument(help="site case")],
     other: Annotated[str | None, typer.Option("--compare", help="second site")] = None,
-    samples: Annotated[int, typer.Option(min=1, help="Monte Carlo samples")] = 10_000,
-    delta: Annotated[float, typer.Option(min=0.0, max=0.8, help="judgment +- range")] = 0.1,
-    weight_delta: Annotated[float, typer.Option(min=0.0, max=1.0, help="OAT weight +-")] = 0.1,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
-    top: Annotated[int, typer.Option(min=1, help="rows of the tornado")] = 15,
+    samples: Annotated[int, opt.SAMPLES.option(..., "--samples", help="Monte Carlo samples")] = 10_000,
+    delta: Annotated[float, opt.JUDGMENT_DELTA.option(..., "--delta", help="judgment +- range")] = 0.1,
+    weight_delta: Annotated[float, opt.SHARE.option(..., "--weight-delta", help="OAT weight +-")] = 0.1,
+    seed: Annotated[int, opt.SEED.option(..., "--seed", help="random seed")] = 0,
+    top: Annotated[int, opt.ROWS.option(..., "--top", help="rows of the tornado")] = 15,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="write CSV and charts")] = None,
+    force: bool = opt.FORCE,
 ) -> None:
     """Monte Carlo on every judgment (+-delta) and one-at-a-time weight sensitivity."""
     from resiliopt.fahp.sensitivity import monte_carlo, one_at_a_time, reversal_probability
+
+    if out is not None:
+        check_output_dir(out, "fahp-sensitivity", force)
 
     tree = load_tree(resolve(tree_file))
     cpath = resolve(case_file)
@@ -302,7 +314,7 @@ def sensitivity_cmd(
     if out is not None:
         from resiliopt.fahp.plots import mc_histogram, tornado
 
-        with atomic_directory(out) as tmp:
+        with atomic_directory(out, "fahp-sensitivity", force) as tmp:
             pd.DataFrame({k: m.samples for k, m in mcs.items()}).to_csv(
                 tmp / "monte_carlo_samples.csv", index=False
             )
@@ -311,9 +323,9 @@ def sensitivity_cmd(
             mc_histogram({k: m.samples for k, m in mcs.items()}, tmp)
             if len(oat):
                 tornado(oat, a.scope_value, tmp, top)
-            (tmp / "summary.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+            (tmp / "summary.json").write_text(dumps(doc, indent=2), encoding="utf-8")
     if as_json:
-        print(json.dumps(doc, indent=2))
+        print_json(doc, indent=2)
         return
     mc = pd.DataFrame(doc["monte_carlo"])
     cols = ["site", "nominal", "mean", "std", "p5", "median", "p95", "perturbed_groups"]
@@ -321,8 +333,12 @@ def sensitivity_cmd(
     for s in doc["monte_carlo"]:
         if s["perturbed_groups"] == 0:
             console.print(
-                f"[yellow]note:[/] {s['site']} has no judgments to perturb "
-                "(its weights are given), so the distribution is a point"
+                styled(
+                    "note:",
+                    "yellow",
+                    f"{s['site']} has no judgments to perturb (its weights are given), "
+                    "so the distribution is a point",
+                )
             )
     if "reversal_probability" in doc:
         console.print(

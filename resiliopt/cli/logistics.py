@@ -6,18 +6,18 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from resiliopt.cli import _options as opt
 from resiliopt.cli import app
+from resiliopt.cli._output import plain_console, print_json
 from resiliopt.errors import InputError, SolveError
 
-console = Console(highlight=False)
+console = plain_console()
 
-SEED = typer.Option(0, "--seed", help="run seed (case input only)")
-DAY = typer.Option(0, "--day", min=0, help="day of the recovery (case input only)")
-SCENARIO = typer.Option(0, "--scenario", min=0, help="scenario index (case input only)")
+SEED = opt.SEED.option(0, "--seed", help="run seed (case input only)")
+DAY = opt.DAY.option(0, "--day", help="day of the recovery (case input only)")
+SCENARIO = opt.SCENARIO.option(0, "--scenario", help="scenario index (case input only)")
 VARIANT = typer.Option(None, "--variant", help="scenario variant of the case (e.g. bridges)")
 
 
@@ -46,9 +46,9 @@ def _print_summary(res) -> None:
             f"dual {cert.dual_infeasibility:.1e}, compl. {cert.complementary_slackness:.1e}, "
             f"gap {cert.gap:.1e})",
         )
-        t.add_row("input certificate", escape(res.input_certificate.summary()))
+        t.add_row("input certificate", res.input_certificate.summary())  # no markup: shown as is
         for p in res.problems:
-            t.add_row("NOT PROVEN", escape(p))
+            t.add_row("NOT PROVEN", p)
         sp = res.shadow_prices(3)
         for _, r in sp.iterrows():
             t.add_row("shadow price", f"{r['label']} ({r['index']}): {r['value']:.4g} F_C/unit")
@@ -76,7 +76,7 @@ def slice_cmd(
     """Solve one time slice of the logistics LP and print a summary."""
     res = _solve(path, seed, day, scenario, variant)
     if as_json:
-        print(json.dumps(res.to_dict()))
+        print_json(res.to_dict())
     else:
         _print_summary(res)
     _check_status(res)
@@ -90,12 +90,15 @@ def audit_cmd(
     day: int = DAY,
     scenario: int = SCENARIO,
     variant: str = VARIANT,
+    force: bool = opt.FORCE,
 ) -> None:
     """Solve a slice and write the audit: summary.md, CSV tables, model.lp."""
+    from resiliopt._atomic import check_output_dir
     from resiliopt.reports.audit import write_audit
 
+    check_output_dir(out, "audit", force)
     res = _solve(path, seed, day, scenario, variant)
-    write_audit(res, out)
+    write_audit(res, out, force=force)
     _print_summary(res)
     console.print(f"audit written to {out}")
     _check_status(res)
@@ -132,11 +135,14 @@ def schema_cmd(
         None, help="one kind (case, network, bridges, buildings, community, slice); all if omitted"
     ),
     out: Path = typer.Option(None, "--out", help="write one <kind>.schema.json per kind into this directory"),
+    force: bool = opt.FORCE,
 ) -> None:
     """Export the input schemas as JSON Schema (for editor completion)."""
-    from resiliopt._atomic import atomic_directory
+    from resiliopt._atomic import atomic_directory, check_output_dir
     from resiliopt.schemas import SCHEMAS
 
+    if out is not None:
+        check_output_dir(out, "schema", force)
     if kind is not None and kind not in SCHEMAS:
         raise InputError(f"unknown kind {kind!r}; one of {sorted(SCHEMAS)}", location="KIND")
     kinds = [kind] if kind else sorted(SCHEMAS)
@@ -144,7 +150,7 @@ def schema_cmd(
     if out is None:
         print(json.dumps(docs[kind] if kind else docs, indent=1))
         return
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, "schema", force) as tmp:
         for k, d in docs.items():
             (tmp / f"{k}.schema.json").write_text(json.dumps(d, indent=1))
     console.print(f"{len(docs)} schema(s) written to {out}")
@@ -154,31 +160,36 @@ def schema_cmd(
 def demo_cmd(
     case: str = typer.Argument("beijing", help="case to run"),
     out: Path = typer.Option(Path("resiliopt-demo"), "--out", help="output directory"),
-    seed: int = typer.Option(1, "--seed"),
-    scenarios: int = typer.Option(100, "--scenarios", help="scenarios of the small Monte Carlo"),
-    days: int = typer.Option(365, "--days"),
-    workers: int = typer.Option(None, "--workers"),
+    seed: int = opt.SEED.option(1, "--seed"),
+    scenarios: int = opt.SCENARIOS.option(
+        100, "--scenarios", help="scenarios of the small Monte Carlo"
+    ),
+    days: int = opt.DAYS.option(365, "--days"),
+    workers: int = opt.WORKERS.option(None, "--workers"),
 ) -> None:
     """The main job on the bundled case: audit the first slice, then a small Monte Carlo."""
+    from resiliopt._atomic import check_output_dir, output_directory
     from resiliopt.cli.simulate import _progress
     from resiliopt.reports.audit import write_audit
     from resiliopt.simulation.montecarlo import simulate
 
+    check_output_dir(out, "demo")
     res = _solve(case, seed, 0, 0, None)
-    write_audit(res, out / "audit")
-    _print_summary(res)
-    _check_status(res)
-    console.print(f"audit of the first slice written to {out / 'audit'}")
-    with _progress(True) as cb:
-        sim = simulate(
-            case,
-            scenarios,
-            seed,
-            days,
-            out / "simulation",
-            workers,
-            progress=lambda d, t: cb("scenarios", d, t),
-        )
+    with output_directory(out, "demo"):
+        write_audit(res, out / "audit")
+        _print_summary(res)
+        _check_status(res)
+        console.print(f"audit of the first slice written to {out / 'audit'}")
+        with _progress(True) as cb:
+            sim = simulate(
+                case,
+                scenarios,
+                seed,
+                days,
+                out / "simulation",
+                workers,
+                progress=lambda d, t: cb("scenarios", d, t),
+            )
     t = sim.summary["time_to_threshold"]
     console.print(
         f"{scenarios} scenarios: median F_C right after {sim.summary['fc0_p50']:.3f}; days to "

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import math
 import shutil
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from resiliopt._json import dumps
+from resiliopt.cli import _options as opt
 from resiliopt.cli import app
+from resiliopt.cli._output import plain_console, print_json
 from resiliopt.errors import InputError
 
-console = Console(highlight=False, width=max(shutil.get_terminal_size((120, 24)).columns, 110))
+console = plain_console(width=max(shutil.get_terminal_size((120, 24)).columns, 110))
 
 PLAN_HEADERS = {
     "category": "category",
@@ -85,24 +85,11 @@ def _table(title: str, df, formats: dict[str, str] | None = None) -> Table:
     return t
 
 
-def _clean(obj):
-    """JSON-safe: numpy scalars to Python, NaN to None."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item"):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 @app.command("retrofit")
 def retrofit(
     case: str = typer.Argument(..., help="bundled case name (beijing) or path to a case"),
-    budget: float = typer.Option(None, "--budget", help="budget, billion CNY"),
-    target_fc: float = typer.Option(
+    budget: float = opt.NONNEG.option(None, "--budget", help="budget, billion CNY"),
+    target_fc: float = opt.SHARE.option(
         None, "--target-fc", help="stop when F_C right after the earthquake reaches this (0..1)"
     ),
     method: str = typer.Option(
@@ -110,7 +97,7 @@ def retrofit(
         "--method",
         help="greedy (paper 3.3), exact (proven global optimum, SCIP) or grid (optimum over a fraction grid)",
     ),
-    step: float = typer.Option(
+    step: float = opt.FRACTION_STEP.option(
         None,
         "--step",
         help="fraction grid for greedy and grid (grid: default 0.1; greedy: default continuous); "
@@ -118,25 +105,33 @@ def retrofit(
     ),
     only: str = typer.Option(None, "--only", help="comma-separated categories that may be retrofitted"),
     exclude: str = typer.Option(None, "--exclude", help="comma-separated categories not to retrofit"),
-    sweep: str = typer.Option(None, "--sweep", help="START:STOP:STEP budgets: greedy vs exact (vs grid)"),
-    target_month_fc: float = typer.Option(
+    sweep: str = typer.Option(
+        None, "--sweep", parser=opt.sweep_spec, help="START:STOP:STEP budgets: greedy vs exact (vs grid)"
+    ),
+    target_month_fc: float = opt.SHARE.option(
         None,
         "--target-month-fc",
         help="stop when the median F_C one month after (Monte Carlo, --scenarios, --seed) reaches this",
     ),
     paper: bool = typer.Option(False, "--paper-table", help="compare with paper Table 3 row by row"),
     bridges: bool = typer.Option(False, "--bridges", help="choose bridges to upgrade (SAA MILP)"),
-    scenarios: int = typer.Option(100, "--scenarios", help="scenarios (bridges: used to choose)"),
-    eval_scenarios: int = typer.Option(200, "--eval-scenarios", help="bridges: fresh scenarios to evaluate"),
-    seed: int = typer.Option(0, "--seed", help="run seed of the scenarios"),
+    scenarios: int = opt.SCENARIOS.option(100, "--scenarios", help="scenarios (bridges: used to choose)"),
+    eval_scenarios: int = opt.SCENARIOS.option(
+        200, "--eval-scenarios", help="bridges: fresh scenarios to evaluate"
+    ),
+    seed: int = opt.SEED.option(0, "--seed", help="run seed of the scenarios"),
     objective: str = typer.Option("weighted", "--objective", help="bridges: weighted or resources"),
     out: Path = typer.Option(None, "--out", help="directory for tables and plots (written atomically)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    force: bool = opt.FORCE,
 ) -> None:
     """Plan pre-earthquake retrofits under a budget (docs/retrofit.md)."""
+    from resiliopt._atomic import atomic_directory, check_output_dir
     from resiliopt.case import load_case
     from resiliopt.retrofit import buildings as rb
 
+    if out is not None:
+        check_output_dir(out, "retrofit", force)
     if method not in rb.METHODS:
         raise InputError(f"--method must be one of {', '.join(rb.METHODS)}, got {method!r}")
     if method == "exact" and step is not None and sweep is None and not paper:
@@ -153,21 +148,19 @@ def retrofit(
     cd = load_case(case)
 
     if bridges:
-        return _bridges(cd, budget, scenarios, eval_scenarios, seed, objective, out, as_json)
+        return _bridges(cd, budget, scenarios, eval_scenarios, seed, objective, out, as_json, force)
 
     st = rb.restrict(rb.stock(cd), _cats(only), _cats(exclude))
     if paper:
         df = rb.table3_comparison(st, step)
         summ = rb.table3_summary(st, step)
         if out is not None:
-            from resiliopt._atomic import atomic_directory
-
-            with atomic_directory(out) as tmp:
+            with atomic_directory(out, "retrofit", force) as tmp:
                 df.to_csv(tmp / "table3.csv", index=False)
                 summ.to_csv(tmp / "table3_summary.csv", index=False)
         if as_json:
             obj = {"table3": df.to_dict(orient="records"), "summary": summ.to_dict(orient="records")}
-            print(json.dumps(_clean(obj)))
+            print_json(obj)
         else:
             console.print(
                 _table("Paper Table 3 against the toolkit (billion CNY)", df.rename(columns=T3_HEADERS))
@@ -178,14 +171,13 @@ def retrofit(
         budgets = rb.parse_sweep(sweep)
         df = rb.sweep(st, budgets, step)
         if out is not None:
-            from resiliopt._atomic import atomic_directory
             from resiliopt.reports.retrofit_plots import plot_sweep
 
-            with atomic_directory(out) as tmp:
+            with atomic_directory(out, "retrofit", force) as tmp:
                 df.to_csv(tmp / "sweep.csv", index=False)
                 plot_sweep(df, tmp)
         if as_json:
-            print(json.dumps(_clean({"sweep": df.to_dict(orient="records")})))
+            print_json({"sweep": df.to_dict(orient="records")})
         else:
             cols = ["budget", "fc_greedy", "fc_exact", "fc_bound", "gap_exact", "exact_minus_greedy"]
             if step is not None:
@@ -221,14 +213,12 @@ def retrofit(
     else:
         plan = rb.exact(st, budget, target_fc)
     if out is not None:
-        from resiliopt._atomic import atomic_directory
-
-        with atomic_directory(out) as tmp:
+        with atomic_directory(out, "retrofit", force) as tmp:
             plan.steps.to_csv(tmp / "plan.csv", index=False)
             plan.z_start.to_csv(tmp / "z_start.csv", index=False)
-            (tmp / "plan.json").write_text(json.dumps(_clean(plan.to_dict()), indent=1))
+            (tmp / "plan.json").write_text(dumps(plan.to_dict(), indent=1))
     if as_json:
-        print(json.dumps(_clean(plan.to_dict())))
+        print_json(plan.to_dict())
         return None
     steps = plan.steps.rename(columns=PLAN_HEADERS)
     console.print(_table(f"Retrofit plan ({plan.method}, budget {budget:g} billion CNY)", steps))
@@ -277,7 +267,8 @@ def _proof_line(plan) -> str | None:
     )
 
 
-def _bridges(cd, budget, scenarios, eval_scenarios, seed, objective, out, as_json):
+def _bridges(cd, budget, scenarios, eval_scenarios, seed, objective, out, as_json, force=False):
+    from resiliopt._atomic import atomic_directory
     from resiliopt.retrofit import bridges as rbr
 
     if budget is None:
@@ -288,15 +279,14 @@ def _bridges(cd, budget, scenarios, eval_scenarios, seed, objective, out, as_jso
     per: dict = {}
     plan.evaluation = rbr.compare(cd, plan, eval_scenarios, per_scenario=per)
     if out is not None:
-        from resiliopt._atomic import atomic_directory
         from resiliopt.reports.retrofit_plots import plot_bridge_evaluation
 
-        with atomic_directory(out) as tmp:
+        with atomic_directory(out, "retrofit", force) as tmp:
             plan.bridges.to_csv(tmp / "bridges.csv", index=False)
             plan.evaluation.to_csv(tmp / "evaluation.csv", index=False)
             plot_bridge_evaluation(per, tmp)
     if as_json:
-        print(json.dumps(_clean(plan.to_dict())))
+        print_json(plan.to_dict())
         return None
     console.print(
         f"Upgrade {len(plan.upgraded)} bridges for {plan.cost:.2f} billion CNY "

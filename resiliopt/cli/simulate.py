@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,11 +16,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from resiliopt.cli import _options as opt
 from resiliopt.cli import app
+from resiliopt.cli._output import plain_console, print_json
 
-console = Console(highlight=False, stderr=True)
+console = plain_console(stderr=True)
 
-WORKERS = typer.Option(None, "--workers", help="local worker processes (default: all cores)")
+WORKERS = opt.WORKERS.option(None, "--workers", help="local worker processes (default: all cores)")
 SCHEDULER = typer.Option(None, "--scheduler", help="Dask scheduler address, or 'local' for a LocalCluster")
 
 
@@ -60,9 +60,9 @@ def _progress(enabled: bool):
 @app.command("simulate")
 def simulate_cmd(
     case: str = typer.Argument(..., help="case directory, case.yaml or bundled name"),
-    scenarios: int = typer.Option(1000, "--scenarios", help="number of earthquake scenarios"),
-    seed: int = typer.Option(0, "--seed", help="run seed"),
-    days: int = typer.Option(365, "--days", help="days to simulate"),
+    scenarios: int = opt.SCENARIOS.option(1000, "--scenarios", help="number of earthquake scenarios"),
+    seed: int = opt.SEED.option(0, "--seed", help="run seed"),
+    days: int = opt.DAYS.option(365, "--days", help="days to simulate"),
     out: Path = typer.Option(..., "--out", help="output directory (a killed run resumes here)"),
     workers: int = WORKERS,
     scheduler: str = SCHEDULER,
@@ -71,9 +71,10 @@ def simulate_cmd(
     no_plots: bool = typer.Option(False, "--no-plots"),
 ) -> None:
     """Monte Carlo of the recovery: Parquet tables, summary.json and plots in OUT."""
+    from resiliopt._atomic import output_directory
     from resiliopt.simulation.montecarlo import simulate
 
-    with _progress(not no_progress) as cb:
+    with output_directory(out, "simulate"), _progress(not no_progress) as cb:
         res = simulate(
             case,
             scenarios,
@@ -94,18 +95,18 @@ def simulate_cmd(
     )
     tab.add_row("share reaching the threshold", f"{t['reached_share']:.1%}")
     tab.add_row("output", str(out))
-    Console(highlight=False).print(tab)
+    plain_console().print(tab)
 
 
 @app.command("compare")
 def compare_cmd(
     case: str = typer.Argument(..., help="case directory, case.yaml or bundled name"),
     variants: str = typer.Option(
-        "none,buildings,bridges", "--variants", help="comma-separated variant names"
+        "none,buildings,bridges", "--variants", parser=opt.name_list, help="comma-separated variant names"
     ),
-    scenarios: int = typer.Option(200, "--scenarios"),
-    seed: int = typer.Option(0, "--seed"),
-    days: int = typer.Option(365, "--days"),
+    scenarios: int = opt.SCENARIOS.option(200, "--scenarios"),
+    seed: int = opt.SEED.option(0, "--seed"),
+    days: int = opt.DAYS.option(365, "--days"),
     out: Path = typer.Option(..., "--out"),
     workers: int = WORKERS,
     scheduler: str = SCHEDULER,
@@ -113,13 +114,14 @@ def compare_cmd(
     no_progress: bool = typer.Option(False, "--no-progress"),
 ) -> None:
     """Simulate variants side by side (same scenarios): time to the threshold and cost."""
+    from resiliopt._atomic import output_directory
     from resiliopt.simulation.montecarlo import compare
 
     names = [v.strip() for v in variants.split(",") if v.strip()]
-    with _progress(not no_progress and not as_json) as cb:
+    with output_directory(out, "compare"), _progress(not no_progress and not as_json) as cb:
         table = compare(case, names, scenarios, seed, days, out, workers, scheduler, cb)
     if as_json:
-        print(json.dumps(table.to_dict(orient="records")))
+        print_json(table.to_dict(orient="records"))
         return
     t = Table(title=f"variants, {scenarios} scenarios, seed {seed}")
     for c in ["variant", "median F_C(0)", "days to thr. p50", "p90", "never", "cost (bn CNY)"]:
@@ -133,4 +135,4 @@ def compare_cmd(
             f"{r.never_reached_share:.0%}",
             f"{r.cost_total:.2f}",
         )
-    Console(highlight=False).print(t)
+    plain_console().print(t)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from resiliopt._atomic import atomic_directory
+from resiliopt._json import dumps
 from resiliopt.logistics import SliceResult
 
 
@@ -99,11 +99,14 @@ def summary_markdown(res: SliceResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_audit(res: SliceResult, out: str | Path) -> Path:
-    """Write the audit to ``out``: all files appear together, or none does."""
-    with atomic_directory(out) as tmp:
+def write_audit(res: SliceResult, out: str | Path, *, force: bool = False) -> Path:
+    """Write the audit to ``out``: all files appear together, or none does.
+
+    ``out`` must be new, empty or an earlier audit (``force``: see :mod:`resiliopt._atomic`).
+    """
+    with atomic_directory(out, "audit", force) as tmp:
         (tmp / "summary.md").write_text(summary_markdown(res), encoding="utf-8")
-        (tmp / "result.json").write_text(json.dumps(res.to_dict(), indent=1), encoding="utf-8")
+        (tmp / "result.json").write_text(dumps(res.to_dict(), indent=1), encoding="utf-8")
         if res.solution.optimal:
             res.flows.to_csv(tmp / "flows.csv", index=False)
             res.deliveries.to_csv(tmp / "deliveries.csv", index=False)

@@ -1,0 +1,40 @@
+"""Strict JSON: what resiliopt prints or writes as JSON parses with any JSON parser.
+
+``NaN`` and ``Infinity`` are not JSON (RFC 8259); they become ``null``. numpy and pandas
+scalars become Python numbers, arrays lists, paths strings.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import PurePath
+from typing import Any
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by None and numpy/pandas values unwrapped."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, PurePath):
+        return str(obj)
+    if hasattr(obj, "tolist") and not isinstance(obj, str | bytes):  # numpy arrays and scalars
+        return jsonable(obj.tolist())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if obj is not None and not isinstance(obj, str | int | bool):
+        try:
+            import pandas as pd
+
+            if obj is pd.NA or obj is pd.NaT:
+                return None
+        except ImportError:  # pragma: no cover
+            pass
+    return obj
+
+
+def dumps(obj: Any, **kwargs: Any) -> str:
+    """``json.dumps`` of :func:`jsonable` ``(obj)``, refusing anything that is not strict JSON."""
+    return json.dumps(jsonable(obj), allow_nan=False, **kwargs)

@@ -1,0 +1,127 @@
+"""Checked option types of the command line, shared by every command.
+
+Each number option is parsed by a :class:`Number` (whole or finite real, with its range), so
+a mistyped value (``--day -1``, ``--delta nan``, ``--days 1e12``, ``--samples 0``) is refused
+while the command line is read, before any work or output, with exit code 2 and one message
+that quotes what was typed. Use :func:`option` to declare one::
+
+    seed: int = SEED.option(0, "--seed", help="run seed")
+
+or, with ``Annotated``, ``typer.Option(parser=SEED, metavar=SEED.metavar, ...)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import typer
+
+# Limits of counts and indices; beyond these a run could not finish (or overflows) anyway.
+SEED_MAX = 2**63 - 1  # seeds fit a signed 64-bit column
+DAYS_MAX = 36_500  # 100 years of recovery
+SCENARIOS_MAX = 1_000_000
+WORKERS_MAX = 1024
+SAMPLES_MAX = 10_000_000
+SWEEP_MAX = 10_000  # budgets in one --sweep
+
+
+class Number:
+    """Parse one option value: an ``int`` or a finite ``float`` within ``[lo, hi]``.
+
+    ``lo_open`` excludes ``lo`` itself (e.g. a step > 0). ``what`` names the quantity in the
+    message. Values already of the right type (the defaults) are checked the same way.
+    """
+
+    def __init__(
+        self,
+        kind: type,
+        lo: float | None = None,
+        hi: float | None = None,
+        *,
+        lo_open: bool = False,
+        what: str | None = None,
+    ):
+        self.kind, self.lo, self.hi, self.lo_open = kind, lo, hi, lo_open
+        self.what = what or ("a whole number" if kind is int else "a finite number")
+        self.metavar = "INTEGER" if kind is int else "FLOAT"
+        self.__name__ = self.metavar.lower()  # typer shows a parser's name in some messages
+
+    def _range(self) -> str:
+        lo = None if self.lo is None else (f"> {self.lo:g}" if self.lo_open else f">= {self.lo:g}")
+        hi = None if self.hi is None else f"<= {self.hi:g}" if self.kind is float else f"<= {self.hi}"
+        return " and ".join(x for x in (lo, hi) if x)
+
+    def __call__(self, raw: Any) -> int | float:
+        shown = repr(raw) if isinstance(raw, str) else repr(str(raw))
+        value: int | float
+        try:
+            if self.kind is int:
+                if isinstance(raw, bool) or isinstance(raw, float):
+                    raise ValueError
+                value = int(raw) if isinstance(raw, int) else int(str(raw).strip(), 10)
+            else:
+                value = float(raw)
+        except (TypeError, ValueError, OverflowError):
+            raise typer.BadParameter(f"{shown} is not {self.what}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise typer.BadParameter(f"{shown} is not {self.what}")
+        bad_lo = self.lo is not None and (value <= self.lo if self.lo_open else value < self.lo)
+        bad_hi = self.hi is not None and value > self.hi
+        if bad_lo or bad_hi:
+            raise typer.BadParameter(f"{shown} is out of range: must be {self._range()}")
+        return value
+
+    def option(self, default: Any, *decls: str, help: str | None = None, **kwargs: Any) -> Any:
+        """``typer.Option(default, *decls)`` parsed and checked by this type."""
+        return typer.Option(default, *decls, parser=self, metavar=self.metavar, help=help, **kwargs)
+
+
+SEED = Number(int, 0, SEED_MAX, what="a whole number (a seed)")
+DAY = Number(int, 0, DAYS_MAX, what="a whole number (a day)")
+DAYS = Number(int, 1, DAYS_MAX, what="a whole number of days")
+SCENARIO = Number(int, 0, SCENARIOS_MAX - 1, what="a whole number (a scenario index)")
+SCENARIOS = Number(int, 1, SCENARIOS_MAX, what="a whole number of scenarios")
+WORKERS = Number(int, 1, WORKERS_MAX, what="a whole number of workers")
+SAMPLES = Number(int, 1, SAMPLES_MAX, what="a whole number of samples")
+ROWS = Number(int, 1, 100_000, what="a whole number of rows")
+NONNEG = Number(float, 0.0)
+SHARE = Number(float, 0.0, 1.0)
+JUDGMENT_DELTA = Number(float, 0.0, 0.8)  # +- on a judgment of a [0, 1] scale around 0.5
+FRACTION_STEP = Number(float, 0.0, 1.0, lo_open=True)
+
+
+def sweep_spec(raw: Any) -> str:
+    """``START:STOP:STEP`` budgets: finite, ``0 <= START <= STOP``, ``STEP > 0``, a bounded count."""
+    spec = str(raw)
+    try:
+        start, stop, step = (float(p) for p in spec.split(":"))
+    except ValueError:
+        raise typer.BadParameter(f"{spec!r} is not START:STOP:STEP (three numbers, e.g. 0:120:5)") from None
+    if not all(math.isfinite(x) for x in (start, stop, step)):
+        raise typer.BadParameter(f"{spec!r}: START, STOP and STEP must be finite numbers")
+    if not (0 <= start <= stop) or step <= 0:
+        raise typer.BadParameter(f"{spec!r}: needs 0 <= START <= STOP and STEP > 0")
+    count = (stop - start) / step  # finite or inf, never an exception
+    if not count < SWEEP_MAX:
+        raise typer.BadParameter(f"{spec!r} gives more than {SWEEP_MAX} budgets; use a larger STEP")
+    return spec
+
+
+def name_list(raw: Any) -> str:
+    """Comma-separated names: at least one, none twice; returned as ``a,b,c`` without blanks."""
+    spec = str(raw)
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    if not names:
+        raise typer.BadParameter(f"{spec!r} names nothing; give comma-separated names")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise typer.BadParameter(f"{spec!r} names {', '.join(map(repr, twice))} more than once")
+    return ",".join(names)
+
+
+FORCE = typer.Option(
+    False,
+    "--force",
+    help="write into a folder that is not this command's output: replaces only files resiliopt wrote",
+)
