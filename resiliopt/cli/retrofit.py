@@ -106,7 +106,11 @@ def retrofit(
     only: str = typer.Option(None, "--only", help="comma-separated categories that may be retrofitted"),
     exclude: str = typer.Option(None, "--exclude", help="comma-separated categories not to retrofit"),
     sweep: str = typer.Option(
-        None, "--sweep", parser=opt.sweep_spec, help="START:STOP:STEP budgets: greedy vs exact (vs grid)"
+        None,
+        "--sweep",
+        parser=opt.sweep_spec,
+        metavar="START:STOP:STEP",
+        help="budgets: greedy vs exact (vs grid)",
     ),
     target_month_fc: float = opt.SHARE.option(
         None,

@@ -102,7 +102,11 @@ def simulate_cmd(
 def compare_cmd(
     case: str = typer.Argument(..., help="case directory, case.yaml or bundled name"),
     variants: str = typer.Option(
-        "none,buildings,bridges", "--variants", parser=opt.name_list, help="comma-separated variant names"
+        "none,buildings,bridges",
+        "--variants",
+        parser=opt.name_list,
+        metavar="NAMES",
+        help="comma-separated variant names",
     ),
     scenarios: int = opt.SCENARIOS.option(200, "--scenarios"),
     seed: int = opt.SEED.option(0, "--seed"),
