@@ -88,8 +88,11 @@ def _stdout_holds_json_only():
     try:
         sys.stdout.flush()
         attached = sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):  # e.g. captured by a test: not descriptor 1
+        attached = False
+    try:
         saved = os.dup(1)
-    except (AttributeError, OSError, ValueError):  # no usable descriptors: nothing to protect
+    except OSError:  # no descriptor 1 at all: nothing to protect
         yield
         return
     real_stdout = sys.stdout
