@@ -276,8 +276,9 @@ def output_directory(out: str | Path, command: str) -> Iterator[Path]:
     For commands that write their files one by one and resume in the same folder
     (``simulate``, ``compare``, ``demo``). Nothing is created before the body writes; when it
     ends (normally or not) the manifest lists what the body added to the earlier manifest's
-    files. No existing file is removed. A folder of ``simulate`` from before manifests (one
-    with a ``run.json``) counts as a ``simulate`` output.
+    files (``complete`` is false if it failed or was interrupted). No file is ever removed.
+    A folder of ``simulate`` from before manifests (one with a ``run.json``) counts as a
+    ``simulate`` output.
     """
     out = Path(out)
     if command == "simulate" and (out / "run.json").is_file() and not (out / MANIFEST).exists():
@@ -286,9 +287,11 @@ def output_directory(out: str | Path, command: str) -> Iterator[Path]:
         man = check_output_dir(out, command)
     before = set(_walk(out)) if out.is_dir() else set()
     old = {k: None for k in (man["files"] if man else {})}
+    finished = False
     try:
         yield out
+        finished = True
     finally:
-        if out.is_dir():
-            added = {rel: None for rel in set(_walk(out)) - before}
-            _write_manifest(out, command, {**old, **added}, complete=True)
+        added = {rel: None for rel in set(_walk(out)) - before} if out.is_dir() else {}
+        if added or man is not None:  # nothing written: leave the folder as it was
+            _write_manifest(out, command, {**old, **added}, complete=finished)

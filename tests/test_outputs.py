@@ -128,7 +128,7 @@ def _fix(args, data_dir):
 
 def test_rerun_replaces_only_resiliopts_files(run_cli, tmp_path, data_dir):
     out = tmp_path / "r"
-    assert run_cli("retrofit", "beijing", "--sweep", "0:10:5", "--out", out)[0] == 0
+    assert run_cli("retrofit", "beijing", "--sweep", "0:5:5", "--step", "0.5", "--out", out)[0] == 0
     man = json.loads((out / MANIFEST).read_text())
     assert man["command"] == "retrofit" and {"sweep.csv", "sweep.png"} <= set(man["files"])
     (out / "notes.txt").write_text("mine")
@@ -262,3 +262,14 @@ def test_simulate_outputs_are_not_private(run_cli, tmp_path):
     assert modes[s / "summary.json"] == 0o644 and modes[s / "run.json"] == 0o644
     assert stat.S_IMODE(s.stat().st_mode) == 0o755
     assert set(modes.values()) <= {0o644, 0o755}
+
+
+def test_a_refused_run_writes_nothing(run_cli, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    short = ["--scenarios", "1", "--days", "1", "--workers", "1", "--no-progress"]
+    code, out, err = run_cli("simulate", "beijing", "--variant", "nope", *short, "--out", empty)
+    assert_usage_error(code, out, err, "nope")
+    code, out, err = run_cli("compare", "beijing", "--variants", "none,nope", *short, "--out", tmp_path / "c")
+    assert_usage_error(code, out, err, "nope")
+    assert list(empty.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
