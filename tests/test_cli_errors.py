@@ -8,7 +8,9 @@ and every int / float option of it gets the bad values below.
 from __future__ import annotations
 
 import inspect
+import math
 import os
+import re
 import subprocess
 import sys
 import types
@@ -17,6 +19,8 @@ from pathlib import Path
 
 import pytest
 import typer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from resiliopt.cli import app, main
 
@@ -211,3 +215,32 @@ def test_the_click_typer_runs_on_is_handled():
 
     assert isinstance(typer.BadParameter("x"), cli._USAGE_ERROR)
     assert main(["slice", "beijing", "--scenarois"]) == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.floats().map(repr), st.integers().map(str), st.text(max_size=6)))
+def test_a_share_is_exactly_a_finite_number_in_0_1(raw):
+    from resiliopt.cli._options import SHARE
+
+    try:
+        ok = math.isfinite(float(raw)) and 0 <= float(raw) <= 1
+    except ValueError:
+        ok = False
+    if ok:
+        assert SHARE(raw) == float(raw)
+    else:
+        with pytest.raises(typer.BadParameter, match=re.escape(repr(raw))):
+            SHARE(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.integers(min_value=-(10**20), max_value=10**20), st.floats(-1e6, 1e6)))
+def test_days_are_whole_numbers_in_range(x):
+    from resiliopt.cli._options import DAYS, DAYS_MAX
+
+    raw = str(x)
+    if isinstance(x, int) and 1 <= x <= DAYS_MAX:
+        assert DAYS(raw) == x
+    else:  # out of range, or written as a real number ("3.0" too)
+        with pytest.raises(typer.BadParameter, match=re.escape(repr(raw))):
+            DAYS(raw)

@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print(styled("error:", "bold red", str(exc)))
         return getattr(exc, "exit_code", 1)
     except OSError as exc:
-        if exc.errno == errno.EPIPE:  # output piped into `head`
+        if exc.errno == errno.EPIPE:  # output piped into `head`: stop quietly
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
         if exc.filename is None:
             raise
