@@ -87,14 +87,21 @@ def value_options(cmd, hints, kind):
     return [p for p in cmd.params if p.param_type_name == "option" and hints.get(p.name) is kind]
 
 
-def assert_usage_error(code, out, err, *expected):
-    assert "Traceback" not in out + err
-    assert code == 2, (code, out, err)
+def assert_usage_error(code, out, err, *expected, hint=""):
+    assert "Traceback" not in out + err, hint
+    assert code == 2, (code, out, err, hint)
     lines = err.strip("\n").splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
+    assert len(lines) == 1, (err, hint)
+    assert lines[0].startswith("error: "), hint
     for e in expected:
-        assert e in lines[0], (e, lines[0])
+        assert e in lines[0], (e, lines[0], hint)
+
+
+NUMBER_HINT = "declare number options with resiliopt.cli._options types, e.g. SEED.option(0, '--seed')"
+OUT_HINT = (
+    "call resiliopt._atomic.check_output_dir(out, COMMAND, force) before reading any input "
+    "(and write through atomic_directory / output_directory)"
+)
 
 
 def test_every_command_is_found():
@@ -111,7 +118,8 @@ def test_bad_numbers_are_refused(run_cli, tmp_path, path, cmd, hints):
         for p in value_options(cmd, hints, kind):
             for value in bad:
                 code, out, err = run_cli(*base, p.opts[0], value)
-                assert_usage_error(code, out, err, p.opts[0], repr(value))
+                hint = f"{' '.join(path)} {p.opts[0]} {value!r}: {NUMBER_HINT}"
+                assert_usage_error(code, out, err, p.opts[0], repr(value), hint=hint)
     assert list(tmp_path.iterdir()) == []  # nothing was written
 
 
@@ -171,7 +179,7 @@ def test_out_is_an_existing_file_for_every_command(run_cli, tmp_path):
             i = base.index("--out")
             del base[i : i + 2]
         code, out, err = run_cli(*base, "--out", f)
-        assert_usage_error(code, out, err, "--out", repr(str(f)))
+        assert_usage_error(code, out, err, "--out", repr(str(f)), hint=f"{' '.join(path)}: {OUT_HINT}")
         assert f.read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a file"]
 

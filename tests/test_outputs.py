@@ -8,7 +8,7 @@ import stat
 import subprocess
 
 import pytest
-from test_cli_errors import COMMANDS, _console_script, assert_usage_error, base_args
+from test_cli_errors import COMMANDS, OUT_HINT, _console_script, assert_usage_error, base_args
 
 from resiliopt._atomic import MANIFEST, atomic_directory, check_output_dir, write_text_atomic
 from resiliopt._json import dumps
@@ -117,7 +117,7 @@ def test_a_folder_of_the_users_is_refused(run_cli, tmp_path, path, cmd, hints):
     d = _users_folder(tmp_path)
     before = _snapshot(d)
     code, out, err = run_cli(*_out_args(path, cmd, hints, tmp_path, d))
-    assert_usage_error(code, out, err, "--out", "notes.txt")
+    assert_usage_error(code, out, err, "--out", "notes.txt", hint=f"{' '.join(path)}: {OUT_HINT}")
     assert _snapshot(d) == before and not (d / MANIFEST).exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
 

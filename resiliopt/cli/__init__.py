@@ -64,12 +64,27 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _show_click_error(exc: Exception) -> int:
+def _typed_value(exc: Exception, args: list[str]) -> str | None:
+    """What the user typed for the option a BadParameter is about (None if not found)."""
+    opts = getattr(getattr(exc, "param", None), "opts", None) or []
+    for i, a in enumerate(args):
+        for o in opts:
+            if a == o and i + 1 < len(args):
+                return args[i + 1]
+            if a.startswith(o + "="):
+                return a[len(o) + 1 :]
+    return None
+
+
+def _show_click_error(exc: Exception, args: list[str]) -> int:
     """One line on stderr for a usage error (the usage text itself only on request)."""
     if type(exc).__name__ == "NoArgsIsHelpError":  # `resiliopt` alone: the help, as click does
         err_console.print(exc.format_message(), end="")
         return 2
     msg = _one_line(exc.format_message())
+    typed = _typed_value(exc, args)
+    if typed is not None and repr(typed) not in msg:  # say what was typed (typer's own messages)
+        msg += f" (got {typed!r})"
     ctx = getattr(exc, "ctx", None)
     if isinstance(exc, _USAGE_ERROR) and ctx is not None:
         msg += f" (see '{ctx.command_path} --help')"
@@ -124,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print("Aborted.")
         return 130
     except _CLICK_ERROR as exc:
-        return _show_click_error(exc)
+        return _show_click_error(exc, args)
     except InputError as exc:
         err_console.print(styled("error:", "bold red", str(exc)))
         return InputError.exit_code
