@@ -83,6 +83,15 @@ def base_args(path, cmd, hints, tmp_path) -> list[str]:
     return args
 
 
+def out_dir_commands():
+    """Commands whose ``--out`` names a folder (an ``--out`` with metavar FILE names a file)."""
+    return [
+        (p, c, h)
+        for p, c, h in COMMANDS
+        if any("--out" in q.opts and q.metavar != "FILE" for q in c.params)
+    ]
+
+
 def value_options(cmd, hints, kind):
     return [p for p in cmd.params if p.param_type_name == "option" and hints.get(p.name) is kind]
 
@@ -171,7 +180,7 @@ def test_issue_cases(run_cli, tmp_path, args, shown):
 def test_out_is_an_existing_file_for_every_command(run_cli, tmp_path):
     f = tmp_path / "a file"
     f.write_text("mine")
-    with_out = [(p, c, h) for p, c, h in COMMANDS if any("--out" in q.opts for q in c.params)]
+    with_out = out_dir_commands()
     assert len(with_out) >= 7
     for path, cmd, hints in with_out:
         base = base_args(path, cmd, hints, tmp_path / "unused")

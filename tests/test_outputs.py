@@ -8,7 +8,14 @@ import stat
 import subprocess
 
 import pytest
-from test_cli_errors import COMMANDS, OUT_HINT, _console_script, assert_usage_error, base_args
+from test_cli_errors import (
+    COMMANDS,
+    OUT_HINT,
+    _console_script,
+    assert_usage_error,
+    base_args,
+    out_dir_commands,
+)
 
 from resiliopt._atomic import MANIFEST, atomic_directory, check_output_dir, write_text_atomic
 from resiliopt._json import dumps
@@ -89,7 +96,7 @@ OUT_RUNS = {
 
 
 def _with_out():
-    return [(p, c, h) for p, c, h in COMMANDS if any("--out" in q.opts for q in c.params)]
+    return out_dir_commands()
 
 
 def _out_args(path, cmd, hints, tmp_path, out):
