@@ -151,8 +151,7 @@ def assess_cmd(
     case_file: Annotated[str, typer.Argument(help="site case, e.g. cups/sz.yaml")],
     other: Annotated[str | None, typer.Option("--compare", help="second site to compare")] = None,
     threshold: Annotated[
-        float,
-        typer.Option(parser=opt.NONNEG, metavar="FLOAT", help="--compare lists |difference| >= this"),
+        float, opt.NONNEG.option(..., "--threshold", help="--compare lists |difference| >= this")
     ] = 3.0,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="write CSV tables and charts")] = None,
