@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from resiliopt.cli import app, main
 
 # Valid positional arguments of the bundled commands (a new command gets "x" for each one).
-ARGS = {
+ARGS = {  # keyed by command name, or the full path of a sub-command ("infra cascade")
     "slice": ["beijing"],
     "audit": ["beijing"],
     "validate": ["beijing"],
@@ -70,11 +70,17 @@ COMMANDS = commands()
 IDS = [" ".join(p) for p, _, _ in COMMANDS]
 
 
+def known_args(path) -> list[str]:
+    """``ARGS`` of a command: keyed by its full path ("infra validate") or, for top-level
+    commands, by its name."""
+    return ARGS.get(" ".join(path), ARGS.get(path[-1], []) if len(path) == 1 else [])
+
+
 def base_args(path, cmd, hints, tmp_path) -> list[str]:
     """Arguments that pass the parser: known positionals, placeholders for required options."""
-    args = list(path) + ARGS.get(path[-1], [])
+    args = list(path) + known_args(path)
     n_args = sum(1 for p in cmd.params if p.param_type_name == "argument" and p.required)
-    args += ["x"] * max(0, n_args - len(ARGS.get(path[-1], [])))
+    args += ["x"] * max(0, n_args - len(known_args(path)))
     for p in cmd.params:
         if p.param_type_name == "option" and p.required:
             kind = hints.get(p.name)
@@ -114,7 +120,7 @@ OUT_HINT = (
 
 
 def test_every_command_is_found():
-    names = {p[-1] for p, _, _ in COMMANDS}
+    names = {p[-1] for p, _, _ in COMMANDS} | {" ".join(p) for p, _, _ in COMMANDS}
     assert set(ARGS) <= names  # the table names no command that is gone
     assert {"slice", "audit", "simulate", "retrofit", "fahp-sensitivity"} <= names
 

@@ -54,7 +54,8 @@ def _json_commands():
 
 
 def test_every_json_command_has_a_run():
-    missing = [" ".join(p) for p, _ in _json_commands() if p[-1] not in JSON_RUNS]
+    # keyed by the full path of a sub-command ("infra cascade"), by the name of a top-level one
+    missing = [" ".join(p) for p, _ in _json_commands() if " ".join(p) not in JSON_RUNS]
     assert not missing, f"add a short --json run of {missing} to JSON_RUNS"
 
 
@@ -63,7 +64,7 @@ def test_json_output_is_strict(run_cli, tmp_path, command):
     seen_null = False
     for args in JSON_RUNS[command]:
         args = [a.replace("{tmp}", str(tmp_path)) for a in args]
-        code, out, err = run_cli(command, *args, "--json")
+        code, out, err = run_cli(*command.split(), *args, "--json")
         assert code == 0, err
         strict_loads(out)
         seen_null |= "null" in out
