@@ -64,7 +64,10 @@ only change column bounds of the compiled LP, and HiGHS re-solves from the previ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import os
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import highspy
@@ -93,6 +96,31 @@ META: dict[str, dict[str, str]] = {
 }
 
 WEIGHTS = ("share", "unit", "penalty")
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence file descriptor 1 (HiGHS prints its banner there when an instance is made)."""
+    fd = 1
+    try:
+        sys.stdout.flush()
+        saved = os.dup(fd)
+    except OSError:  # no descriptor 1 (a detached process): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def quiet_highs(lp):
+    """:func:`resiliopt.solvers.compiled.new_highs` without the banner on stdout (strict --json)."""
+    with _quiet_stdout():
+        return new_highs(lp)
 
 
 def _arcs(case: InfraCase) -> pd.DataFrame:
@@ -253,7 +281,7 @@ class InfraFlow:
         self.weights = weights
         self.model = build_flow_model(case, objective, weights)
         self.lp = to_matrix(self.model)
-        self.h = new_highs(self.lp)
+        self.h = quiet_highs(self.lp)
         comp = np.asarray(self.lp.col_component)
         self._col = {
             (c, i): k for k, (c, i) in enumerate(zip(self.lp.col_component, self.lp.col_index, strict=True))

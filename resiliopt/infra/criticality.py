@@ -152,11 +152,13 @@ def n_minus_k(
     case: InfraCase, k: int, candidates: str = "all", weights: str = "share", time_limit: float | None = None
 ) -> NkResult:
     """The worst set of at most k failures by the interdiction MILP, checked by the LP."""
+    from resiliopt.formulations.infra_flow import _quiet_stdout
     from resiliopt.solvers.highs import PyomoHighs
 
     m = build_interdiction_model(case, k, candidates, weights)
-    opt = PyomoHighs(time_limit=time_limit, options={"mip_rel_gap": 0.0, "mip_abs_gap": 1e-10})
-    sol = opt.solve(m, certificate=False)
+    with _quiet_stdout():  # HiGHS's banner must not break --json
+        opt = PyomoHighs(time_limit=time_limit, options={"mip_rel_gap": 0.0, "mip_abs_gap": 1e-10})
+        sol = opt.solve(m, certificate=False)
     if sol.status != "optimal":
         raise SolveError(
             f"the N-{k} interdiction MILP was not solved to optimality: {sol.status}", sol.status
