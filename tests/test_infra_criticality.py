@@ -105,3 +105,10 @@ def test_plots(toy, tmp_path):
     r = n_minus_1(toy)
     paths = criticality_map(toy, r, tmp_path) + dependency_graph(toy, tmp_path)
     assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_certified_columns(toy):
+    r = n_minus_1(toy, certify_top=3)
+    assert r["certified"].head(3).tolist() == [True, True, True]
+    assert r["certified"].iloc[3:].isna().all()
+    assert n_minus_k(toy, 1).certified

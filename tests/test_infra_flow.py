@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from resiliopt.errors import InputError
 from resiliopt.formulations.infra_flow import InfraFlow, failed_table, solve_flow
@@ -185,3 +187,27 @@ def test_case_iim(ext):
     assert iim([[0, 0.8], [0.2, 0]], [0, 0.6], bounded=True)["q"].to_numpy() == pytest.approx(
         lin["q"], abs=1e-10
     )
+
+
+_TOY_CASE = load_infra_case(TOY)
+_TOY_ELEMENTS = list(_TOY_CASE.elements().itertuples(index=False, name=None))
+_TOY_FLOW = {o: InfraFlow(_TOY_CASE, o) for o in ("cost", "served")}
+_TOY_NODEP = {o: InfraFlow(_no_deps(_TOY_CASE), o) for o in ("cost", "served")}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from(_TOY_ELEMENTS), max_size=5, unique=True),
+    st.sampled_from(["cost", "served"]),
+)
+def test_property_any_failed_set(failed, objective):
+    """Any failed set: both certificates pass, the cascade's set gives the same LP optimum, and
+    failing more never serves more."""
+    d = failed_table(failed)
+    r = _TOY_FLOW[objective].solve(d)
+    assert r.certificate.passed and r.input_certificate.passed
+    c = cascade(_TOY_CASE, d)
+    assert _TOY_NODEP[objective].objective_under(c.failed) == pytest.approx(r.objective, abs=1e-9)
+    if failed:
+        fewer = _TOY_FLOW[objective].objective_under(failed_table(failed[:-1]))
+        assert fewer <= r.objective + 1e-9  # a minimisation: more failures cost at least as much

@@ -305,7 +305,7 @@ def criticality_cmd(
     as_json: bool = JSON,
     out: Path = OUT,
     fmt: str = FORMAT,
-) -> None:
+) -> int:
     """Rank every element by served demand lost when it alone fails (N-1), the worst N-k set,
     and the single points of failure; --out adds the criticality map and the dependency graph."""
     from resiliopt._atomic import atomic_directory
@@ -323,9 +323,10 @@ def criticality_cmd(
     flow = InfraFlow(c, objective="served", weights=weights)
     prog, tick = _progress(len(_candidates(c, candidates)), "N-1")
     with prog:
-        ranking = n_minus_1(c, candidates, weights, progress=tick, flow=flow)
+        ranking = n_minus_1(c, candidates, weights, progress=tick, flow=flow, certify_top=top)
     spof = single_points_of_failure(c)
     nk = n_minus_k(c, k, candidates, weights, time_limit) if k > 0 else None
+    ok = all(v is not False for v in ranking["certified"]) and (nk is None or nk.certified)
     if out is not None:
         from resiliopt.infra.plots import criticality_map, dependency_graph
 
@@ -350,10 +351,10 @@ def criticality_cmd(
                 }
             )
         )
-        return
+        return 0 if ok else 1
     layers = list(c.layers["layer"])
     t = Table(title=f"{c.name}: N-1 served demand lost (weights {weights}; top {top} of {len(ranking)})")
-    for col in ("rank", "element", "loss", *layers, "population"):
+    for col in ("rank", "element", "loss", *layers, "population", "certified"):
         t.add_column(col, justify="left" if col == "element" else "right")
     for r in ranking.head(top).itertuples(index=False):
         t.add_row(
@@ -362,6 +363,7 @@ def criticality_cmd(
             f"{r.loss:.4f}",
             *[f"{getattr(r, f'loss_{lay}'):.3f}" for lay in layers],
             f"{r.population_unserved:.0f}",
+            {True: "yes", False: "FAILED", None: ""}[r.certified],
         )
     console.print(t)
     console.print(f"single points of failure: {len(spof)} elements cut some demand node off completely")
@@ -372,7 +374,9 @@ def criticality_cmd(
     if nk is not None:
         sel = ", ".join(f"{r.kind} {r.layer} {r.element}" for r in nk.failed.itertuples(index=False))
         console.print(
-            f"worst N-{k}: {sel or 'none'}: loss {nk.loss:.4f} (MILP, optimal; LP check {nk.lp_check:.10g})"
+            f"worst N-{k}: {sel or 'none'}: loss {nk.loss:.4f} (MILP, optimal; LP check {nk.lp_check:.10g}, "
+            f"certificates {'passed' if nk.certified else 'FAILED'})"
         )
     if out is not None:
         console.print(f"tables, criticality map and dependency graph written to {out}")
+    return 0 if ok else 1
