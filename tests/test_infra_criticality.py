@@ -112,3 +112,10 @@ def test_certified_columns(toy):
     assert r["certified"].head(3).tolist() == [True, True, True]
     assert r["certified"].iloc[3:].isna().all()
     assert n_minus_k(toy, 1).certified
+
+
+def test_spof_ignores_partial_dependencies(toy):
+    dep = toy.dependencies.copy()
+    dep.loc[0, "loss"] = 0.5  # S keeps half its function without A: A no longer cuts T and U
+    s = single_points_of_failure(dataclasses.replace(toy, dependencies=dep)).set_index("element")
+    assert s.loc["A", "cut"] == "power:B"

@@ -57,10 +57,12 @@ from resiliopt.infra.case import InfraCase
 
 
 def dependency_closure(case: InfraCase) -> dict[tuple, set[tuple]]:
-    """(layer, node) -> the set of nodes that fail with it (itself and every depender, transitively)."""
+    """(layer, node) -> the set of nodes that fail with it (itself and every depender, transitively,
+    through dependencies of loss 1; a partial loss does not make the depender fail)."""
     g = nx.DiGraph()
     g.add_nodes_from(zip(case.nodes["layer"], case.nodes["node"], strict=True))
     dep = case.dependencies
+    dep = dep[dep["loss"] >= 1.0]
     g.add_edges_from(
         zip(
             zip(dep["dependee_layer"], dep["dependee"], strict=True),
