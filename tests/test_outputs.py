@@ -32,6 +32,10 @@ JSON_RUNS = {
     "fahp": [["matrix_experts"]],
     "assess": [["indicators", "sz"], ["indicators", "illustrative_a", "--compare", "illustrative_b"]],
     "fahp-sensitivity": [["indicators", "sz", "--samples", "20"]],
+    "infra validate": [["shelby-indp"]],
+    "infra served": [["shelby-extended", "--damage", "set0/sce1"], ["shelby-indp", "--magnitude", "7"]],
+    "infra cascade": [["shelby-extended", "--damage", "set0/sce1"]],
+    "infra criticality": [["shelby-indp", "--k", "1", "--candidates", "nodes", "--top", "3"]],
 }
 
 

@@ -10,12 +10,13 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from resiliopt.cli import _options as opt
 from resiliopt.cli import app
+from resiliopt.cli._output import plain_console, print_json
 
-console = Console(highlight=False)
+console = plain_console()
 infra_app = typer.Typer(
     name="infra",
     help="Critical infrastructure: interdependent networks, cascades, criticality, restoration.",
@@ -30,22 +31,10 @@ JSON = typer.Option(False, "--json", help="print one strict JSON object")
 
 
 def dumps(obj) -> str:
-    """Strict JSON (no NaN/Infinity: those become null)."""
+    """Strict JSON (NaN and infinities become null): :func:`resiliopt._json.dumps`."""
+    from resiliopt._json import dumps as strict
 
-    import numpy as np
-
-    def clean(o):
-        if isinstance(o, np.generic):
-            o = o.item()
-        if isinstance(o, float):
-            return o if o == o and o not in (float("inf"), float("-inf")) else None
-        if isinstance(o, dict):
-            return {str(k): clean(v) for k, v in o.items()}
-        if isinstance(o, list | tuple):
-            return [clean(v) for v in o]
-        return o
-
-    return json.dumps(clean(obj), allow_nan=False)
+    return strict(obj)
 
 
 @infra_app.command("validate")
@@ -56,7 +45,7 @@ def validate_cmd(case: str = CASE, as_json: bool = JSON) -> None:
     c = load_infra_case(case)
     summary = c.summary()
     if as_json:
-        print(dumps({"valid": True, "path": str(c.path), **summary}))
+        print_json({"valid": True, "path": str(c.path), **summary})
         return
     t = Table(title=f"{c.name}: valid ({c.path})")
     for col in ("layer", "nodes", "links", "supply", "demand"):
@@ -77,16 +66,19 @@ def schema_cmd(
     out: Path = typer.Option(
         None, "--out", help="write one <name>.schema.json per schema into this directory"
     ),
+    force: bool = opt.FORCE,
 ) -> None:
     """Export the JSON Schema of case.yaml and of every table's rows."""
-    from resiliopt._atomic import atomic_directory
+    from resiliopt._atomic import atomic_directory, check_output_dir
     from resiliopt.infra.schema import json_schemas
 
+    if out is not None:
+        check_output_dir(out, "infra schema", force)
     docs = json_schemas()
     if out is None:
         print(json.dumps(docs, indent=1))
         return
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, "infra schema", force) as tmp:
         for k, d in docs.items():
             (tmp / f"{k}.schema.json").write_text(json.dumps(d, indent=1))
     console.print(f"{len(docs)} schema(s) written to {out}")
@@ -96,8 +88,10 @@ def schema_cmd(
 DAMAGE = typer.Option(None, "--damage", help="a damage scenario of the case, e.g. set0/sce1")
 FAIL = typer.Option(None, "--fail", help="a failed element KIND:LAYER:ID, e.g. node:power:18 (repeatable)")
 DAMAGE_FILE = typer.Option(None, "--damage-file", help="CSV of failed elements: kind, layer, element")
-MAGNITUDE = typer.Option(None, "--magnitude", help="draw failures from the case's failure probabilities")
-SEED = typer.Option(0, "--seed", help="seed of the --magnitude draw")
+MAGNITUDE = opt.NONNEG.option(None, "--magnitude", help="draw failures from the case's failure probabilities")
+SEED = opt.SEED.option(0, "--seed", help="seed of the --magnitude draw")
+K_FAILURES = opt.Number(int, 0, 100, what="a whole number of failures")
+SECONDS = opt.Number(float, 0.0, lo_open=True, what="a finite number of seconds")
 OUT = typer.Option(
     None, "--out", help="write tidy tables (and plots) into this directory (replaced atomically)"
 )
@@ -173,19 +167,22 @@ def served_cmd(
     as_json: bool = JSON,
     out: Path = OUT,
     fmt: str = FORMAT,
+    force: bool = opt.FORCE,
 ) -> int:
     """Served and unserved demand under damage (the flow LP with repairs fixed), with certificates."""
-    from resiliopt._atomic import atomic_directory
+    from resiliopt._atomic import atomic_directory, check_output_dir
     from resiliopt.formulations.infra_flow import InfraFlow
     from resiliopt.infra import load_infra_case
 
     _check_format(fmt)
+    if out is not None:
+        check_output_dir(out, "infra served", force)
     c = load_infra_case(case)
     failed, what = _failed(c, damage, fail, damage_file, magnitude, seed)
     res = InfraFlow(c, objective, weights).solve(failed)
     ok = res.certificate.passed and res.input_certificate.passed
     if out is not None:
-        with atomic_directory(out) as tmp:
+        with atomic_directory(out, "infra served", force) as tmp:
             _write(
                 tmp,
                 {
@@ -198,7 +195,7 @@ def served_cmd(
                 fmt,
             )
     if as_json:
-        print(dumps({"case": c.name, "damage": what, "failed": len(failed), **res.to_dict()}))
+        print_json({"case": c.name, "damage": what, "failed": len(failed), **res.to_dict()})
     else:
         console.print(_layers_table(f"{c.name}: {what} ({len(failed)} failed elements)", res.layers))
         console.print(f"objective ({objective}) {res.objective:.10g}")
@@ -237,13 +234,16 @@ def cascade_cmd(
     as_json: bool = JSON,
     out: Path = OUT,
     fmt: str = FORMAT,
+    force: bool = opt.FORCE,
 ) -> None:
     """Propagate failures through dependencies (per round) and the layer-level IIM."""
-    from resiliopt._atomic import atomic_directory
+    from resiliopt._atomic import atomic_directory, check_output_dir
     from resiliopt.infra import load_infra_case
     from resiliopt.infra.cascade import cascade, case_iim, layer_interdependency_matrix
 
     _check_format(fmt)
+    if out is not None:
+        check_output_dir(out, "infra cascade", force)
     c = load_infra_case(case)
     failed, what = _failed(c, damage, fail, damage_file, magnitude, seed)
     res = cascade(c, failed)
@@ -253,7 +253,7 @@ def cascade_cmd(
     if out is not None:
         from resiliopt.infra.plots import dependency_graph
 
-        with atomic_directory(out) as tmp:
+        with atomic_directory(out, "infra cascade", force) as tmp:
             _write(
                 tmp, {"rounds": res.rounds, "final": res.final, "iim": q, "iim_matrix": a.reset_index()}, fmt
             )
@@ -297,18 +297,19 @@ def cascade_cmd(
 @infra_app.command("criticality")
 def criticality_cmd(
     case: str = CASE,
-    k: int = typer.Option(2, "--k", min=0, help="size of the worst set by the interdiction MILP (0: skip)"),
+    k: int = K_FAILURES.option(2, "--k", help="size of the worst set by the interdiction MILP (0: skip)"),
     candidates: str = typer.Option("all", "--candidates", help="elements that may fail: all, nodes or links"),
     weights: str = WEIGHTS,
-    top: int = typer.Option(10, "--top", min=1, help="rows of the ranking to print"),
-    time_limit: float = typer.Option(None, "--time-limit", help="seconds for the N-k MILP"),
+    top: int = opt.ROWS.option(10, "--top", help="rows of the ranking to print (and certify)"),
+    time_limit: float = SECONDS.option(None, "--time-limit", help="seconds for the N-k MILP"),
     as_json: bool = JSON,
     out: Path = OUT,
     fmt: str = FORMAT,
+    force: bool = opt.FORCE,
 ) -> int:
     """Rank every element by served demand lost when it alone fails (N-1), the worst N-k set,
     and the single points of failure; --out adds the criticality map and the dependency graph."""
-    from resiliopt._atomic import atomic_directory
+    from resiliopt._atomic import atomic_directory, check_output_dir
     from resiliopt.errors import InputError
     from resiliopt.formulations.infra_flow import InfraFlow
     from resiliopt.infra import load_infra_case
@@ -319,6 +320,8 @@ def criticality_cmd(
         raise InputError(
             f"--candidates must be all, nodes or links (got {candidates!r})", location="--candidates"
         )
+    if out is not None:
+        check_output_dir(out, "infra criticality", force)
     c = load_infra_case(case)
     flow = InfraFlow(c, objective="served", weights=weights)
     prog, tick = _progress(len(_candidates(c, candidates)), "N-1")
@@ -330,7 +333,7 @@ def criticality_cmd(
     if out is not None:
         from resiliopt.infra.plots import criticality_map, dependency_graph
 
-        with atomic_directory(out) as tmp:
+        with atomic_directory(out, "infra criticality", force) as tmp:
             tables = {"n_minus_1": ranking, "spof": spof}
             if nk is not None:
                 tables["n_minus_k"] = nk.failed.assign(k=nk.k, served=nk.served, loss=nk.loss)
