@@ -806,6 +806,15 @@ def exact(st: Stock, budget: float, target_fc: float | None = None, time_limit: 
                 and st.cost(polished) <= st.cost(x) + GAP_TOL * max(1.0, st.cost(x))
             ):
                 x = polished
+    if not by_cost:
+        # SCIP's optimum holds to its tolerances (~1e-9); where the paper's rule finds a plan
+        # that good or better (small budgets), keep that feasible plan, so exact >= greedy holds
+        # exactly and the bound still proves it
+        g = greedy(st, budget)
+        if g.cost <= budget * (1 + 1e-12) and st.functionality(g.x, clamp=False) > st.functionality(
+            x, clamp=False
+        ):
+            x = np.array(g.x, dtype=float)
     fc_after = st.functionality(x, clamp=False)
     cost = st.cost(x)
     if by_cost:
