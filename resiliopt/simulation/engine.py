@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from resiliopt import community as fc_mod
-from resiliopt.schemas import SECTORS
+from resiliopt.schemas import DAMAGE_STATES, SECTORS
 from resiliopt.simulation.scenario import CaseModel, RecoveryState, sample_scenario
 from resiliopt.solvers.compiled import CompiledSlice
 
@@ -41,7 +41,175 @@ def compiled_for(cm: CaseModel) -> CompiledSlice:
 def run_scenario(
     cm: CaseModel, seed: int, index: int, days: int, lp: CompiledSlice, stop_day: int | None = None
 ):
-    """Simulate scenario ``index`` for ``days`` days.
+    """Simulate scenario ``index`` for ``days`` days, jumping from event to event.
+
+    Returns ``(slices, summary, state)``: ``slices`` a dict of equal-length arrays (one entry
+    per slice, columns :data:`SLICE_COLUMNS`), ``summary`` a dict for the scenario table, and
+    the final :class:`RecoveryState`. ``stop_day`` ends early (used by ``resiliopt slice --day``).
+
+    Between two events (a group finishes, a group's work left falls below its full-speed
+    demand, a bridge is repaired) every slice's LP data are those of the slice before, so its
+    row is the same; the rows in between are filled at once and the work left is advanced by
+    a cumulative sum (the same floating-point subtractions, in the same order, as one slice at a
+    time), so the tables and the final state are bit-identical to :func:`run_scenario_stepwise`.
+    HiGHS is called on exactly the same slices as there, with the same data.
+    """
+    sc = sample_scenario(cm, seed, index)
+    st = RecoveryState(cm, sc)
+    lp.reset()
+    dt = cm.slice_days
+    n = -(-days // dt)
+    if stop_day is not None:
+        n = min(n, stop_day // dt)
+    cols = {k: np.zeros(n) for k in SLICE_COLUMNS}
+    dam, clamp = cm.case.dam, cm.case.community.clamp
+    rate = cm.rate
+    finite = np.isfinite(st.work_total)
+    tiny = 1e-9 * np.where(finite, st.work_total, 1.0)  # "finished" as in RecoveryState.advance
+    due = _bridge_due(cm, st.bridge_state)
+    last = None
+    y = np.zeros(cm.n_groups)
+    obj = 0.0
+    tr = st.total_resources()
+    settled = not cm.case.case.recovery.bridge_repair_days  # no state change once demand is 0
+    # a group unsafe with no work at all (zero count or repair time) finishes on the first slice
+    pending = bool(np.any(st.unsafe & finite & (st.work_left <= tiny)))
+    sectors = [cols[f"f_{s}"] for s in SECTORS]
+    k = 0
+    new_unsafe = new_bridges = True  # what changed at this event (the rest is reused as is)
+    while k < n:
+        if new_unsafe:
+            l = st.sector_loss()
+            fc = float(fc_mod.functionality(l, dam, clamp))
+            gain = None
+            unrepaired = int(st.unsafe.sum())
+        demand = st.demand()
+        total_demand = float(demand.sum())
+        if total_demand > 0:
+            if new_bridges:
+                cap = st.arc_capacity()
+            if gain is None:
+                gain = st.gains(l)
+            if last is None or not (
+                np.array_equal(demand, last[0])
+                and np.array_equal(cap, last[1])
+                and np.array_equal(gain, last[2])
+            ):
+                lp.update(cap, demand, gain, tr)
+                obj, _, y = lp.solve()
+                y = np.minimum(np.maximum(y, 0.0), demand)
+                last = (demand, cap, gain)
+            r = st.supply_rate(y, demand, gain)
+        elif settled:
+            # nothing left to repair and no bridge repair model: every later slice is this one
+            rest = slice(k, n)
+            cols["day"][rest] = st.day + dt * np.arange(n - k)
+            cols["fc"][rest] = fc
+            for i, col in enumerate(sectors):
+                col[rest] = 1.0 - l[i]
+            for name in ("demand", "delivered", "objective"):
+                cols[name][rest] = 0.0
+            cols["unused"][rest] = tr
+            cols["supply_rate"][rest] = 1.0
+            cols["unrepaired"][rest] = unrepaired
+            st.day += dt * (n - k)
+            break
+        else:
+            y = np.zeros(cm.n_groups)
+            obj, r, last = 0.0, 1.0, None
+        # slices k .. k+m-1 are this one; slice k+m is the next event (or the end)
+        limit = n - k
+        if pending:
+            limit, pending = 1, False
+        up = st.bridge_state > 0
+        if up.any():
+            nxt = due[up]
+            nxt = nxt[np.isfinite(nxt)]
+            if nxt.size:
+                limit = min(limit, max(1, int(np.ceil((nxt.min() - st.day) / dt))))
+        m, work = _jump(st.work_left, y, rate, tiny, limit)
+        rows = slice(k, k + m)
+        delivered = float(y.sum())
+        cols["day"][rows] = st.day + dt * np.arange(m)
+        cols["fc"][rows] = fc
+        for i, col in enumerate(sectors):
+            col[rows] = 1.0 - l[i]
+        cols["demand"][rows] = total_demand
+        cols["delivered"][rows] = delivered
+        cols["unused"][rows] = tr - delivered
+        cols["supply_rate"][rows] = r
+        cols["unrepaired"][rows] = unrepaired
+        cols["objective"][rows] = obj
+        new_unsafe, new_bridges = _settle(st, work, finite, tiny, due, m)
+        k += m
+    cols["scenario"][:] = index
+    return cols, scenario_summary(cm, sc, cols, st), st
+
+
+def _bridge_due(cm: CaseModel, state: np.ndarray) -> np.ndarray:
+    """Day from which each bridge counts as repaired (inf: never), by its initial state."""
+    repair = cm.case.case.recovery.bridge_repair_days or {}
+    due = [repair.get(DAMAGE_STATES[s]) if s > 0 else None for s in state]
+    return np.array([np.inf if d is None else float(d) for d in due], dtype=float)
+
+
+def _jump(work: np.ndarray, y: np.ndarray, rate: np.ndarray, tiny: np.ndarray, limit: int):
+    """Slices ``m`` (1..limit) until the next event under constant deliveries ``y``, and the
+    work left after them.
+
+    An event after ``m`` slices: a delivered-to group's work left is below its full-speed
+    demand (its demand changes) or at most ``tiny`` (it is finished). The work left after
+    ``m`` slices is ``((w - y) - y) - ...``, computed by ``np.cumsum`` over rows
+    ``[w, -y, -y, ...]``, which performs exactly these subtractions in this order.
+    """
+    act = np.flatnonzero(y > 0)
+    if act.size == 0:
+        return limit, work
+    wa, ya, ra, ta = work[act], y[act], rate[act], tiny[act]
+    if limit == 1 or np.any(wa < ra):  # below full speed: its demand changes every slice
+        return 1, work - y
+    est = np.minimum(np.floor((wa - ra) / ya) + 1.0, float(limit))
+    horizon = min(limit, int(est.min()) + 2)
+    base, done_steps = wa, 0
+    while True:
+        seq = np.empty((horizon + 1, act.size))
+        seq[0] = base
+        seq[1:] = -ya
+        np.cumsum(seq, axis=0, out=seq)
+        hit = np.flatnonzero(((seq[1:] < ra) | (seq[1:] <= ta)).any(axis=1))
+        if hit.size or done_steps + horizon >= limit:
+            m = int(hit[0]) + 1 if hit.size else horizon
+            out = work.copy()
+            out[act] = seq[m]
+            return done_steps + m, out
+        base, done_steps = seq[horizon], done_steps + horizon
+        horizon = min(limit - done_steps, 2 * horizon)
+
+
+def _settle(st: RecoveryState, work: np.ndarray, finite, tiny, due, m: int) -> tuple[bool, bool]:
+    """Move ``st`` on by ``m`` slices given the work left after them (as ``advance`` m times);
+    returns whether the unsafe set and the bridge states changed."""
+    done = st.unsafe & finite & (work <= tiny)
+    new_unsafe = bool(done.any())
+    if new_unsafe:
+        st.unsafe = st.unsafe & ~done
+        work = np.where(done, 0.0, work)
+    st.work_left = work
+    st.day += st.cm.slice_days * m
+    fixed = (st.bridge_state > 0) & (due <= st.day)
+    new_bridges = bool(fixed.any())
+    if new_bridges:
+        st.bridge_state[fixed] = 0
+    return new_unsafe, new_bridges
+
+
+def run_scenario_stepwise(
+    cm: CaseModel, seed: int, index: int, days: int, lp: CompiledSlice, stop_day: int | None = None
+):
+    """The reference implementation: one slice after the other (kept as the specification).
+
+    :func:`run_scenario` gives bit-identical results by jumping from event to event;
+    ``tests/test_event_engine.py`` compares the two.
 
     Returns ``(slices, summary, state)``: ``slices`` a dict of equal-length arrays (one entry
     per slice, columns :data:`SLICE_COLUMNS`), ``summary`` a dict for the scenario table, and
@@ -55,7 +223,6 @@ def run_scenario(
     if stop_day is not None:
         n = min(n, stop_day // dt)
     cols = {k: np.zeros(n) for k in SLICE_COLUMNS}
-    thr = cm.case.community.threshold
     dam, clamp = cm.case.dam, cm.case.community.clamp
     last = None
     y = np.zeros(cm.n_groups)
@@ -110,13 +277,19 @@ def run_scenario(
         cols["objective"][k] = obj
         st.advance(y)
     cols["scenario"][:] = index
+    return cols, scenario_summary(cm, sc, cols, st), st
+
+
+def scenario_summary(cm: CaseModel, sc, cols: dict, st: RecoveryState) -> dict:
+    """The scenario table's row from a scenario's slice columns and final state."""
+    thr = cm.case.community.threshold
     fc_end = st.functionality()
     fcs = np.append(cols["fc"], fc_end)
     days_axis = np.append(cols["day"], st.day)
     reach = np.flatnonzero(fcs >= thr)
     repaired_all = not st.unsafe.any()
     summary = {
-        "scenario": index,
+        "scenario": sc.index,
         "pga": sc.pga,
         "fc0": float(fcs[0]),
         "fc_end": fc_end,
@@ -127,7 +300,7 @@ def run_scenario(
         "damaged_bridges": int((sc.bridge_state >= 1).sum()),
         "delivered_total": float(cols["delivered"].sum()),
     }
-    return cols, summary, st
+    return summary
 
 
 def _full_day(cols: dict, st: RecoveryState) -> float:

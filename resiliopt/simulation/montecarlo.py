@@ -53,15 +53,14 @@ def run_chunk(case_path: str, variant: str | None, seed: int, days: int, start: 
     from resiliopt.simulation.engine import run_scenario
 
     cm, lp = _worker_state(case_path, variant)
-    slices, summaries = [], []
+    parts, summaries = [], []
     for i in range(start, stop):
         cols, summary, _ = run_scenario(cm, seed, i, days, lp)
-        slices.append(pd.DataFrame(cols))
+        parts.append(cols)
         summaries.append(summary)
-    sl = pd.concat(slices, ignore_index=True)
-    sl["scenario"] = sl["scenario"].astype(np.int64)
-    sl["day"] = sl["day"].astype(np.int64)
-    sl["unrepaired"] = sl["unrepaired"].astype(np.int64)
+    sl = pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+    for k in ("scenario", "day", "unrepaired"):
+        sl[k] = sl[k].astype(np.int64)
     return sl, pd.DataFrame(summaries)
 
 

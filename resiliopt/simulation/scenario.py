@@ -223,6 +223,7 @@ class RecoveryState:
         self.bridge_state = sc.bridge_state.copy()
         self.bridge_damage_day = np.zeros(len(sc.bridge_state))
         self._loss = np.asarray(cm.case.bridges.capacity_loss.as_list())
+        self._cap0 = cm.arcs["capacity"].to_numpy(dtype=float)  # per day, before bridge damage
         totals = cm.case.sector_totals
         # n_j / (N_i W_j): change of f_i per unit delivered (0 where nothing to repair)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -241,7 +242,7 @@ class RecoveryState:
         keep = 1.0 - self._loss[self.bridge_state]
         keep = np.append(keep, 1.0)  # index -1: no bridge
         mult = np.minimum(keep[self.cm.arc_bridges[:, 0]], keep[self.cm.arc_bridges[:, 1]])
-        return self.cm.arcs["capacity"].to_numpy() * mult * self.cm.slice_days  # per day -> per slice
+        return self._cap0 * mult * self.cm.slice_days  # per day -> per slice
 
     def demand(self) -> np.ndarray:
         return np.where(

@@ -10,6 +10,10 @@ the previous optimal basis, so each slice is a warm start (dual simplex from the
 The column order is that of the model: all ``flow`` columns (arcs in set order), then all
 ``delivery`` columns (groups in set order).
 
+:func:`slice_matrix` writes that matrix form straight from the slice tables with numpy (no
+per-element Python), which matters for city-size networks; ``tests/test_city.py`` checks it
+entry for entry against ``to_matrix(build_slice_model(data))``, the readable specification.
+
 Every solve is checked by the input certificate
 (:mod:`resiliopt.solvers.input_certificate`): its network is built once from the slice's
 input tables (not from the matrix), and each solution (flows, deliveries, the row duals as
@@ -23,14 +27,17 @@ The check is vectorized numpy (``benchmarks/bench_input_certificate.py`` measure
 
 from __future__ import annotations
 
+import time
+
 import highspy
 import numpy as np
+import pandas as pd
 
 from resiliopt.errors import SolveError
-from resiliopt.formulations.slice_lp import SliceData, build_slice_model
+from resiliopt.formulations.slice_lp import SliceData, _check_ids
 from resiliopt.solvers.highs import SLICE_TOLERANCES
 from resiliopt.solvers.input_certificate import InputCertificate, InputNetwork
-from resiliopt.solvers.matrix import LinearProgram, to_matrix
+from resiliopt.solvers.matrix import LinearProgram
 
 
 def highs_version() -> str:
@@ -65,6 +72,54 @@ def new_highs(lp: LinearProgram) -> highspy.Highs:
     return h
 
 
+def slice_matrix(data: SliceData) -> LinearProgram:
+    """The matrix form of :func:`~resiliopt.formulations.slice_lp.build_slice_model` (same rows,
+    columns and coefficients, in the same order), built with numpy from the tables: a balance
+    row for every road node an arc or a group touches (``data.nodes`` order), then the TR row."""
+    _check_ids(data)
+    arcs, groups = data.arcs, data.groups
+    nodes = pd.Index(data.nodes)
+    n_arc, n_grp = len(arcs), len(groups)
+    arc_col = np.arange(n_arc)
+    head = nodes.get_indexer(arcs["to"])
+    tail = nodes.get_indexer(arcs["from"])
+    at = nodes.get_indexer(groups["node"])
+    touched = np.concatenate([head, tail, at])
+    used = np.bincount(touched[touched >= 0], minlength=len(nodes)) > 0  # others: the empty row 0 = 0
+    row_of = np.where(used, np.cumsum(used) - 1, -1)
+    n_node = int(used.sum())
+    src = np.flatnonzero(arcs["from"].to_numpy() == data.source)
+    rows = np.concatenate([head, tail, at])
+    rows = np.concatenate([np.where(rows >= 0, row_of[rows], -1), np.full(len(src), n_node)])
+    cols = np.concatenate([arc_col, arc_col, n_arc + np.arange(n_grp), src])
+    vals = np.concatenate([np.ones(n_arc), -np.ones(n_arc), -np.ones(n_grp), np.ones(len(src))])
+    keep = rows >= 0  # an arc end that is the source or the sink has no balance row
+    rows, cols, vals = rows[keep], cols[keep], vals[keep]
+    n_col = n_arc + n_grp
+    key, inv = np.unique(rows * n_col + cols, return_inverse=True)  # a self-loop sums to 0
+    vals = np.bincount(inv.ravel(), weights=vals)
+    nz = vals != 0
+    rows, cols, vals = key[nz] // n_col, key[nz] % n_col, vals[nz]
+    c = np.concatenate([np.zeros(n_arc), groups["gain"].to_numpy(dtype=float)])
+    upper = np.concatenate([arcs["capacity"].to_numpy(dtype=float), groups["capacity"].to_numpy(dtype=float)])
+    return LinearProgram(
+        c=c,
+        c0=0.0,
+        sense=1,
+        rows=rows.astype(np.int64),
+        cols=cols.astype(np.int64),
+        vals=vals.astype(float),
+        row_lb=np.r_[np.zeros(n_node), -np.inf],
+        row_ub=np.r_[np.zeros(n_node), float(data.total_resources)],
+        col_lb=np.zeros(n_col),
+        col_ub=upper,
+        col_component=["flow"] * n_arc + ["delivery"] * n_grp,
+        col_index=[*arcs["arc"], *groups["group"]],
+        row_component=["node_balance"] * n_node + ["total_resources"],
+        row_index=[*nodes[used], None],
+    )
+
+
 def _option(h: highspy.Highs, name: str):
     v = h.getOptionValue(name)
     return v[1] if isinstance(v, tuple) else v  # (status, value) in highspy >= 1.8
@@ -74,8 +129,7 @@ class CompiledSlice:
     """A slice LP for a fixed network and group set, updated and re-solved in place."""
 
     def __init__(self, data: SliceData, certify: bool = True):
-        model = build_slice_model(data)
-        self.lp = to_matrix(model)
+        self.lp = slice_matrix(data)
         comp = np.asarray(self.lp.col_component)
         self.flow_cols = np.flatnonzero(comp == "flow").astype(np.int32)
         self.delivery_cols = np.flatnonzero(comp == "delivery").astype(np.int32)
@@ -85,6 +139,8 @@ class CompiledSlice:
         self._lower = np.zeros(len(self._all_cols))
         self.h = new_highs(self.lp)
         self._inf = highspy.kHighsInf  # the Pyomo model is not kept: the matrix is enough
+        self.highs_seconds = 0.0  # wall time inside HiGHS calls (update, run, solution), for benchmarks
+        self.solves = 0
         self.certify = certify
         self.last_certificate: InputCertificate | None = None
         self.net = InputNetwork.from_slice(data)  # from the input tables, not the matrix
@@ -115,15 +171,19 @@ class CompiledSlice:
         """Set arc capacities, group demands and gains (arrays in set order) and TR."""
         h = self.h
         upper = np.concatenate([capacity, demand])
+        gain = np.asarray(gain, dtype=np.float64)
+        t = time.perf_counter()
         h.changeColsBounds(len(self._all_cols), self._all_cols, self._lower, upper)
-        h.changeColsCost(len(self.delivery_cols), self.delivery_cols, np.asarray(gain, dtype=np.float64))
+        h.changeColsCost(len(self.delivery_cols), self.delivery_cols, gain)
         h.changeRowBounds(self.tr_row, -self._inf, float(total_resources))
+        self.highs_seconds += time.perf_counter() - t
         # what the input certificate checks against (input order = set order)
         self._upper, self._gain, self._tr = upper, np.asarray(gain, dtype=float), float(total_resources)
 
     def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
         """Run HiGHS; returns (objective, arc flows, deliveries)."""
         h = self.h
+        t = time.perf_counter()
         h.run()
         status = h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
@@ -131,6 +191,8 @@ class CompiledSlice:
         sol = h.getSolution()
         x = np.asarray(sol.col_value)
         obj = h.getInfo().objective_function_value
+        self.highs_seconds += time.perf_counter() - t
+        self.solves += 1
         if self.certify:
             cert = self.check(x, np.asarray(sol.row_dual), obj)
             if not cert.passed:
