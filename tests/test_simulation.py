@@ -71,13 +71,13 @@ def test_resume_after_kill_9(reference, tmp_path):
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and not list((out / "parts").glob("scenarios-*.parquet")):
+    while time.time() < deadline and not list((out / "scenarios.parquet").glob("part-*.parquet")):
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = len(list((out / "parts").glob("scenarios-*.parquet")))
+    done_before = len(list((out / "scenarios.parquet").glob("part-*.parquet")))
     assert 1 <= done_before < 3, "the kill should land mid-run"
-    assert not (out / "slices.parquet").exists()
+    assert not (out / "summary.json").exists()
     res = subprocess.run(cmd, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     for a, b in zip(tables(reference), tables(out), strict=True):

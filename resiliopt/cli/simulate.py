@@ -57,6 +57,15 @@ def _progress(enabled: bool):
         yield update
 
 
+def _interrupted(out: Path):
+    """Ctrl-C or SIGTERM: the workers are stopped; say what was kept, exit 130."""
+    from resiliopt.simulation.montecarlo import SCENARIOS_DIR
+
+    kept = len(list((Path(out) / SCENARIOS_DIR).glob("part-*.parquet")))
+    console.print(f"interrupted: {kept} finished chunk(s) kept in {out}; run the same command to resume")
+    raise typer.Exit(130)
+
+
 @app.command("simulate")
 def simulate_cmd(
     case: str = typer.Argument(..., help="case directory, case.yaml or bundled name"),
@@ -74,19 +83,22 @@ def simulate_cmd(
     from resiliopt._atomic import output_directory
     from resiliopt.simulation.montecarlo import simulate
 
-    with output_directory(out, "simulate"), _progress(not no_progress) as cb:
-        res = simulate(
-            case,
-            scenarios,
-            seed,
-            days,
-            out,
-            workers,
-            scheduler,
-            variant,
-            (lambda d, t: cb("scenarios", d, t)) if cb else None,
-            plots=not no_plots,
-        )
+    try:
+        with output_directory(out, "simulate"), _progress(not no_progress) as cb:
+            res = simulate(
+                case,
+                scenarios,
+                seed,
+                days,
+                out,
+                workers,
+                scheduler,
+                variant,
+                (lambda d, t: cb("scenarios", d, t)) if cb else None,
+                plots=not no_plots,
+            )
+    except KeyboardInterrupt:
+        _interrupted(out)
     t = res.summary["time_to_threshold"]
     tab = Table(title=f"{scenarios} scenarios x {days} days, seed {seed}", show_header=False)
     tab.add_row("median F_C right after", f"{res.summary['fc0_p50']:.3f}")
@@ -122,8 +134,12 @@ def compare_cmd(
     from resiliopt.simulation.montecarlo import compare
 
     names = [v.strip() for v in variants.split(",") if v.strip()]
-    with output_directory(out, "compare"), _progress(not no_progress and not as_json) as cb:
-        table = compare(case, names, scenarios, seed, days, out, workers, scheduler, cb)
+    try:
+        with output_directory(out, "compare"), _progress(not no_progress and not as_json) as cb:
+            table = compare(case, names, scenarios, seed, days, out, workers, scheduler, cb)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: finished chunks kept under {out}; run the same command to resume")
+        raise typer.Exit(130) from None
     if as_json:
         print_json(table.to_dict(orient="records"))
         return

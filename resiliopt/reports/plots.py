@@ -40,8 +40,8 @@ def save_figure(fig, out: Path, name: str) -> list[Path]:
     return paths
 
 
-def _fan(ax, slices: pd.DataFrame, col: str, color: str, label: str | None = None):
-    q = slices.groupby("day")[col].quantile([0.1, 0.5, 0.9]).unstack()
+def _fan(ax, q: pd.DataFrame, color: str, label: str | None = None):
+    """Band and lines of a percentile frame (index day, columns 0.1, 0.5, 0.9)."""
     days = q.index.to_numpy()
     ax.fill_between(days, q[0.1], q[0.9], color=color, alpha=0.2, lw=0)
     ax.plot(days, q[0.5], color=color if label else "black", lw=2, label=(label or "median"))
@@ -51,18 +51,28 @@ def _fan(ax, slices: pd.DataFrame, col: str, color: str, label: str | None = Non
     ax.plot(days, q[0.9], color=color if label else "black", lw=1, ls="--")
 
 
-def recovery_plots(slices: pd.DataFrame, threshold: float, out: str | Path) -> list[Path]:
-    """Write the fan chart of F_C, the supply-rate histograms and the supply-rate fan."""
+def recovery_plots(
+    percentiles: dict[str, pd.DataFrame],
+    sample: pd.DataFrame,
+    supply_counts: dict[int, np.ndarray],
+    n: int,
+    threshold: float,
+    out: str | Path,
+) -> list[Path]:
+    """Write the fan chart of F_C, the supply-rate histograms and the supply-rate fan.
+
+    From a run's merged statistics, never its full table: ``percentiles`` per column (see
+    ``_fan``), ``sample`` the day/scenario/fc rows of the first scenarios (light lines),
+    ``supply_counts`` the counts of r in 10 bins on [0, 1] at each day, ``n`` scenarios.
+    """
     plt = pyplot()
     out = Path(out)
-    n = slices["scenario"].nunique()
     paths = []
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    # light trajectories: a sample of at most 200 scenarios, drawn by index for reproducibility
-    pivot = slices.pivot(index="day", columns="scenario", values="fc")
-    ax.plot(pivot.index, pivot.iloc[:, :200], color="tab:red", alpha=0.03, lw=0.8)
-    _fan(ax, slices, "fc", "tab:red")
+    pivot = sample.pivot(index="day", columns="scenario", values="fc")
+    ax.plot(pivot.index, pivot, color="tab:red", alpha=0.03, lw=0.8)
+    _fan(ax, percentiles["fc"], "tab:red")
     ax.axhline(threshold, color="tab:blue", lw=1, ls=":", label=f"F_C = {threshold:g}")
     ax.set(
         xlabel="days after the earthquake",
@@ -74,20 +84,19 @@ def recovery_plots(slices: pd.DataFrame, threshold: float, out: str | Path) -> l
     paths += save_figure(fig, out, "fc_fan")
 
     fig, axes = plt.subplots(1, len(MONTHS), figsize=(13, 3), sharey=True)
-    last = int(slices["day"].max())
+    days = np.array(sorted(supply_counts))
     bins = np.linspace(0, 1, 11)
     for ax, (name, day) in zip(axes, MONTHS.items(), strict=True):
-        d = min(day, last)
-        r = slices.loc[slices["day"] == d, "supply_rate"]
-        w = np.full(len(r), 1.0 / max(len(r), 1))
-        ax.hist(r.clip(0, 1), bins=bins, weights=w, color="tab:green", edgecolor="white")
+        d = int(days[days <= day].max()) if (days <= day).any() else int(days[0])
+        c = supply_counts[d]
+        ax.hist(bins[:-1], bins=bins, weights=c / max(c.sum(), 1), color="tab:green", edgecolor="white")
         ax.set(title=f"{name}" + ("" if d == day else f" (day {d})"), xlabel="supply rate r")
     axes[0].set_ylabel("share of scenarios")
     fig.suptitle("Resource supply rate", y=1.06)
     paths += save_figure(fig, out, "supply_hist")
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    _fan(ax, slices, "supply_rate", "tab:green")
+    _fan(ax, percentiles["supply_rate"], "tab:green")
     ax.set(
         xlabel="days after the earthquake",
         ylabel="supply rate r",
@@ -99,8 +108,10 @@ def recovery_plots(slices: pd.DataFrame, threshold: float, out: str | Path) -> l
     return paths
 
 
-def compare_plots(variants: dict[str, pd.DataFrame], threshold: float, out: str | Path) -> list[Path]:
-    """Median and 10-90 % band of F_C and of r for each variant, on shared axes."""
+def compare_plots(
+    variants: dict[str, dict[str, pd.DataFrame]], threshold: float, out: str | Path
+) -> list[Path]:
+    """Median and 10-90 % band of F_C and of r for each variant (its percentile frames)."""
     plt = pyplot()
     out = Path(out)
     colors = ["tab:red", "tab:blue", "tab:green", "tab:purple", "tab:orange"]
@@ -111,7 +122,7 @@ def compare_plots(variants: dict[str, pd.DataFrame], threshold: float, out: str 
     ):
         fig, ax = plt.subplots(figsize=(7, 4))
         for (label, sl), color in zip(variants.items(), colors * 3, strict=False):
-            _fan(ax, sl, col, color, label=label)
+            _fan(ax, sl[col], color, label=label)
         if col == "fc":
             ax.axhline(threshold, color="black", lw=1, ls=":")
         ax.set(xlabel="days after the earthquake", ylabel=ylabel, ylim=(0, 1.02))
