@@ -71,7 +71,7 @@ def recovery_plots(
 
     fig, ax = plt.subplots(figsize=(7, 4))
     pivot = sample.pivot(index="day", columns="scenario", values="fc")
-    ax.plot(pivot.index, pivot, color="tab:red", alpha=0.03, lw=0.8)
+    ax.plot(pivot.index, pivot, color="tab:red", alpha=0.03, lw=0.8, rasterized=True)
     _fan(ax, percentiles["fc"], "tab:red")
     ax.axhline(threshold, color="tab:blue", lw=1, ls=":", label=f"F_C = {threshold:g}")
     ax.set(

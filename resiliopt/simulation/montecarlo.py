@@ -303,6 +303,9 @@ def simulate(
             progress(done, scenarios)
         t_par = time.perf_counter()
         timing["setup_s"] = t_par - t_start
+        if plots and (client is not None or workers > 1):
+            # matplotlib's import (about a second) overlaps the workers instead of adding to the end
+            threading.Thread(target=_import_plotting, daemon=True).start()
         with _sigterm_as_interrupt():
             try:
                 results = _execute(todo, data, variant, key, seed, days, out, workers, client)
@@ -341,6 +344,12 @@ def simulate(
     summary["timing_seconds"] = {k: round(v, 4) for k, v in timing.items()}
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=1))
     return SimulationResult(out, summary, stats, timing)
+
+
+def _import_plotting() -> None:
+    from resiliopt.reports.plots import pyplot
+
+    pyplot()
 
 
 def _sample(out: Path, scenarios: int) -> pd.DataFrame:
