@@ -1,0 +1,1 @@
+"""Road networks from outside: GraphML import (OSMnx style) and synthetic cities."""
