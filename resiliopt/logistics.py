@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from resiliopt._yaml import read_yaml
+from resiliopt import schemas
+from resiliopt._yaml import read_yaml, validate
 from resiliopt.case import load_case
 from resiliopt.errors import InputError
 from resiliopt.formulations.slice_lp import META, SliceData, build_slice_model
@@ -38,6 +39,9 @@ from resiliopt.solvers.highs import SLICE_TOLERANCES, PyomoHighs, Solution
 from resiliopt.solvers.input_certificate import InputCertificate, certify_input
 
 TOL = 1e-9
+#: above this many arcs the networkx cross-check (pure Python, seconds at city size) is skipped
+#: unless asked for (``crosscheck=True``); the result says so in ``crosscheck_note``.
+CROSSCHECK_MAX_ARCS = 5000
 
 
 def load_slice(
@@ -47,8 +51,8 @@ def load_slice(
     p = Path(path)
     if p.is_file() and p.suffix in (".yaml", ".yml") and p.name != "case.yaml":
         raw = read_yaml(p)
-        if isinstance(raw, dict) and raw.get("kind") == "slice":
-            return SliceData.from_file(p)
+        if isinstance(raw, dict) and raw.get("kind") == "slice":  # parsed once, validated here
+            return SliceData.from_schema(validate(schemas.SliceFile, raw, p), name=p.stem)
         if not (isinstance(raw, dict) and raw.get("kind") == "case"):
             raise InputError("expected a file with kind: slice or kind: case", p, "kind")
     return case_slice(path, seed=seed, day=day, scenario=scenario, variant=variant)
@@ -84,6 +88,7 @@ class SliceResult:
     reduced_costs: pd.DataFrame
     networkx_objective: float | None
     input_certificate: InputCertificate | None = None
+    crosscheck_note: str | None = None
 
     @property
     def problems(self) -> list[str]:
@@ -187,6 +192,8 @@ class SliceResult:
         out["networkx_tolerance"] = (
             networkx_allowed(self.data, self.objective) if self.networkx_objective is not None else None
         )
+        if self.crosscheck_note:
+            out["networkx_note"] = self.crosscheck_note
         out["flows"] = rows(self.flows, ["from", "to", "flow"])
         out["deliveries"] = rows(self.deliveries, ["group", "node", "delivered", "demand", "gain"])
         out["duals"] = rows(self.duals, ["constraint", "index", "value"])
@@ -208,7 +215,7 @@ def slice_potentials(duals: pd.DataFrame) -> tuple[dict[str, float], float]:
     return pot, float(tr.iloc[0]) if len(tr) else 0.0
 
 
-def solve_model(model: pyo.ConcreteModel, crosscheck: bool = True) -> SliceResult:
+def solve_model(model: pyo.ConcreteModel, crosscheck: bool | None = None) -> SliceResult:
     """Solve a built (and possibly modified) slice model; tidy tables and checks."""
     model.meta = META
     sol = PyomoHighs(options=SLICE_TOLERANCES).solve(model)
@@ -254,6 +261,13 @@ def solve_model(model: pyo.ConcreteModel, crosscheck: bool = True) -> SliceResul
         )
     rows = sol.duals[["constraint", "index", "value", "slack", "description", "unit"]]
     duals = pd.concat([rows, *bound_duals], ignore_index=True)
+    note = None
+    if crosscheck is None:
+        crosscheck = len(data.arcs) <= CROSSCHECK_MAX_ARCS
+        if not crosscheck:
+            note = f"networkx cross-check skipped: {len(data.arcs)} arcs > {CROSSCHECK_MAX_ARCS}"
+    elif not crosscheck:
+        note = "networkx cross-check not requested"
     nx_obj = networkx_objective(data) if crosscheck else None
     pot, lam = slice_potentials(sol.duals)
     inp = certify_input(
@@ -264,9 +278,9 @@ def solve_model(model: pyo.ConcreteModel, crosscheck: bool = True) -> SliceResul
         tr_price=lam,
         objective=sol.objective,
     )
-    return SliceResult(data, model, sol, flows, deliveries, duals, rc.copy(), nx_obj, inp)
+    return SliceResult(data, model, sol, flows, deliveries, duals, rc.copy(), nx_obj, inp, note)
 
 
-def solve_slice(data: SliceData, crosscheck: bool = True) -> SliceResult:
+def solve_slice(data: SliceData, crosscheck: bool | None = None) -> SliceResult:
     """Build and solve a slice."""
     return solve_model(build_slice_model(data), crosscheck=crosscheck)

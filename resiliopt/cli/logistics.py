@@ -33,7 +33,8 @@ def _print_summary(res) -> None:
     if res.solution.optimal:
         cert = res.certificate
         t.add_row("objective (F_C gained)", f"{res.objective:.10g}")
-        t.add_row("networkx cross-check", f"{res.networkx_objective:.10g}")
+        nx_text = res.crosscheck_note if res.networkx_objective is None else f"{res.networkx_objective:.10g}"
+        t.add_row("networkx cross-check", nx_text)
         t.add_row(
             "TR / delivered / unused",
             f"{res.data.total_resources:g} / {res.delivered:.6g} / "

@@ -34,7 +34,9 @@ def summary_markdown(res: SliceResult) -> str:
     cert, inp = res.certificate, res.input_certificate
     lines += [
         f"- objective (F_C gained this slice): **{res.objective:.10g}**",
-        f"- networkx network simplex (integer-scaled) objective: {res.networkx_objective:.10g}",
+        f"- networkx network simplex (integer-scaled) objective: {res.networkx_objective:.10g}"
+        if res.networkx_objective is not None
+        else f"- {res.crosscheck_note}",
         f"- resources: TR = {d.total_resources:g}, sent {res.source_outflow:.6g}, "
         f"delivered {res.delivered:.6g}, unused {d.total_resources - res.source_outflow:.6g}",
         f"- arcs: {len(res.flows)}, groups: {len(res.deliveries)}, "
