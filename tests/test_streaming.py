@@ -133,3 +133,18 @@ def test_interrupt_stops_workers_keeps_chunks(tmp_path, sig):
     assert not list((out / "slices.parquet").glob(".*.tmp"))
     for f in kept:  # every kept chunk is whole
         assert len(pd.read_parquet(f)) == CHUNK
+
+
+def test_compare_from_streamed_summaries(tmp_path, run_cli):
+    code, out, err = run_cli(
+        "compare", "beijing", "--variants", "none,buildings", "--scenarios", CHUNK, "--days", 40,
+        "--out", tmp_path / "cmp", "--workers", 1, "--json", "--no-progress",
+    )  # fmt: skip
+    assert code == 0, err
+    rows = {r["variant"]: r for r in json.loads(out)}
+    for v in ("none", "buildings"):
+        s = json.loads((tmp_path / "cmp" / v / "summary.json").read_text())
+        assert rows[v]["fc0_median"] == s["fc0_p50"]
+        assert rows[v]["never_reached_share"] == pytest.approx(1 - s["time_to_threshold"]["reached_share"])
+    assert rows["buildings"]["fc0_median"] > rows["none"]["fc0_median"]  # the retrofit helps at once
+    assert (tmp_path / "cmp" / "comparison.csv").exists() and (tmp_path / "cmp" / "compare_fc.png").exists()
