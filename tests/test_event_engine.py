@@ -53,7 +53,7 @@ def _same(a, b):
 def test_event_engine_bit_identical(tmp_path, name):
     cm = case_model(_case(tmp_path, name, **VARIANTS[name]))
     lp = compiled_for(cm)
-    for i in range(16):
+    for i in range(12):
         _same(run_scenario_stepwise(cm, 7, i, 365, lp), run_scenario(cm, 7, i, 365, lp))
 
 

@@ -17,7 +17,7 @@ from resiliopt.case import bundled_data_dir
 from resiliopt.simulation.montecarlo import CHUNK, SCENARIOS_DIR, simulate
 from resiliopt.simulation.stats import BINS, RunStats, chunk_stats
 
-N, DAYS = 3 * CHUNK + 7, 200
+N, DAYS = 2 * CHUNK + 7, 120
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ def test_interrupt_stops_workers_keeps_chunks(tmp_path, sig):
 
 def test_compare_from_streamed_summaries(tmp_path, run_cli):
     code, out, err = run_cli(
-        "compare", "beijing", "--variants", "none,buildings", "--scenarios", CHUNK, "--days", 40,
+        "compare", "beijing", "--variants", "none,buildings", "--scenarios", 6, "--days", 15,
         "--out", tmp_path / "cmp", "--workers", 1, "--json", "--no-progress",
     )  # fmt: skip
     assert code == 0, err
