@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from resiliopt import schemas as s
-from resiliopt._yaml import load
+from resiliopt._yaml import input_error, load
 from resiliopt.errors import InputError
 
 
@@ -83,7 +83,7 @@ class CaseData:
 
 
 def load_case(name_or_path: str | Path) -> CaseData:
-    """Load and validate a case and the files it references."""
+    """Load and validate a case and the files it references (every rule: docs/formats.md)."""
     path = resolve_case_path(name_or_path)
     case = load(s.Case, path)
     base = path.parent
@@ -92,32 +92,110 @@ def load_case(name_or_path: str | Path) -> CaseData:
     buildings = load(s.Buildings, base / case.buildings)
     community = load(s.Community, base / case.community)
     nodes = {n.id for n in network.nodes}
+
+    bad: list[tuple[str, str]] = []
     for k, b in enumerate(bridges.bridges):
         if b.node not in nodes:
-            raise InputError(
-                f"node {b.node!r} is not in {case.network}", base / case.bridges, f"bridges[{k}].node"
-            )
+            bad.append((f"bridges[{k}].node", f"node {b.node!r} is not in {case.network}"))
+    if bad:
+        raise input_error(bad, base / case.bridges)
+
     for node in buildings.node_shares:
         if node not in nodes:
-            raise InputError(
-                f"node {node!r} is not in {case.network}", base / case.buildings, f"node_shares.{node}"
-            )
+            bad.append((f"node_shares.{node}", f"node {node!r} is not in {case.network}"))
     for k, c in enumerate(buildings.categories):
         levels = buildings.level_a.get(c.sector, {})
         if levels and c.design_level not in levels:
-            raise InputError(
-                f"design level {c.design_level} has no entry in level_a.{c.sector}",
-                base / case.buildings,
-                f"categories[{k}].design_level",
+            bad.append(
+                (
+                    f"categories[{k}].design_level",
+                    f"design level {c.design_level} has no entry in level_a.{c.sector}",
+                )
             )
+    if bad:
+        raise input_error(bad, base / case.buildings)
+
+    bad = _check_variants(case, bridges, buildings) + _check_magnitudes(case, network, buildings)
+    if bad:
+        raise input_error(bad, path)
+    return CaseData(path, case, network, bridges, buildings, community)
+
+
+def _check_variants(case: s.Case, bridges: s.Bridges, buildings: s.Buildings) -> list[tuple[str, str]]:
+    """The rules ``slice --variant`` applies, checked for every variant when the case loads."""
+    bad: list[tuple[str, str]] = []
+    cats = {c.id: c for c in buildings.categories}
+    ids = {b.id for b in bridges.bridges}
     for name, v in case.variants.items():
-        cats = {c.id for c in buildings.categories}
-        for cat in v.building_plan:
-            if cat not in cats:
-                raise InputError(f"unknown category {cat!r}", path, f"variants.{name}.building_plan")
+        where = f"variants.{name}"
+        for cid, plan in v.building_plan.items():
+            cat = cats.get(cid)
+            if cat is None:
+                bad.append(
+                    (f"{where}.building_plan.{cid}", f"unknown category {cid!r} (not in {case.buildings})")
+                )
+                continue
+            moved = sum(plan.values())
+            if moved > 1 + 1e-9:
+                bad.append(
+                    (
+                        f"{where}.building_plan.{cid}",
+                        f"the fractions moved sum to {moved:g}; at most 1 can move",
+                    )
+                )
+            for level in plan:
+                if level <= cat.design_level:
+                    bad.append(
+                        (
+                            f"{where}.building_plan.{cid}.{level}",
+                            f"level {level} is not above the design level {cat.design_level} of {cid}: a "
+                            "retrofit moves buildings to a stronger level",
+                        )
+                    )
+                elif level not in buildings.level_a.get(cat.sector, {}):
+                    bad.append(
+                        (
+                            f"{where}.building_plan.{cid}.{level}",
+                            f"no response coefficient for {cat.sector} at level {level} "
+                            f"(level_a.{cat.sector} in {case.buildings})",
+                        )
+                    )
         if v.upgrade_bridges != "all":
-            ids = {b.id for b in bridges.bridges}
+            if v.upgrade_bridges and bridges.upgrade_to is None:
+                bad.append((f"{where}.upgrade_bridges", f"{case.bridges} names no upgrade_to grade"))
+            seen: dict[str, int] = {}
             for k, bid in enumerate(v.upgrade_bridges):
                 if bid not in ids:
-                    raise InputError(f"unknown bridge {bid!r}", path, f"variants.{name}.upgrade_bridges[{k}]")
-    return CaseData(path, case, network, bridges, buildings, community)
+                    bad.append((f"{where}.upgrade_bridges[{k}]", f"unknown bridge {bid!r}"))
+                elif bid in seen:
+                    bad.append(
+                        (f"{where}.upgrade_bridges[{k}]", f"repeats {bid!r} of upgrade_bridges[{seen[bid]}]")
+                    )
+                seen.setdefault(bid, k)
+        elif bridges.upgrade_to is None and bridges.bridges:
+            bad.append((f"{where}.upgrade_bridges", f"{case.bridges} names no upgrade_to grade"))
+    return bad
+
+
+def _check_magnitudes(case: s.Case, network: s.Network, buildings: s.Buildings) -> list[tuple[str, str]]:
+    """Per-slice quantities (a daily value times the slice length) stay within :data:`schemas.LIMIT`."""
+    days = case.recovery.slice_days
+    biggest = {
+        "logistics.total_resources": case.logistics.total_resources,
+        f"{case.network}: link and entry capacities": max(
+            [lk.capacity for lk in network.links] + [network.entry.capacity]
+        ),
+        "logistics.demand_per_thousand x the largest category count": case.logistics.demand_per_thousand
+        * max(c.count for c in buildings.categories),
+    }
+    bad = []
+    for what, value in biggest.items():
+        if value * days > s.LIMIT:
+            bad.append(
+                (
+                    "recovery.slice_days",
+                    f"{what} times slice_days ({value:g} x {days}) is beyond the limit of {s.LIMIT:g} "
+                    "per slice (HiGHS treats 1e20 as infinite)",
+                )
+            )
+    return bad

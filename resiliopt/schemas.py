@@ -3,46 +3,100 @@
 Each field carries its unit and meaning in ``description``; ``resiliopt schema`` exports these
 models as JSON Schema so that editors can complete case files. Validation rules that span
 fields (ids unique, links to existing nodes, DAM symmetric, ...) live in model validators
-here, so a case that loads is a case the formulations can trust.
+here, so a case that loads is a case the formulations can trust. Every rule is listed in
+docs/formats.md.
+
+* Every model forbids unknown fields (a typo is refused, never ignored).
+* Numbers are numbers: a string (``"5"``) or a boolean (``yes``) where a number is expected is
+  refused, and so are ``.nan`` and ``.inf``.
+* Every quantity is at most :data:`LIMIT` (1e12) in absolute value: HiGHS treats bounds of
+  1e20 and more as infinite, and a margin of 1e8 below that keeps its tolerances (1e-7)
+  meaningful next to the data.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+#: the largest absolute value of any number in an input file (capacities, TR, counts, days, ...)
+LIMIT = 1e12
+#: the largest integer (ring numbers, slice length in days is bounded separately)
+INT_LIMIT = 10**6
+
+
+def _finite_limit(v: float) -> float:
+    if abs(v) > LIMIT:
+        raise ValueError(
+            f"{v:g} is beyond the limit of {LIMIT:g} in absolute value (HiGHS treats 1e20 as "
+            "infinite; keep input numbers at most 1e12)"
+        )
+    return v
+
 
 Id = Annotated[str, Field(min_length=1, description="identifier, unique within its list")]
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Num = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_finite_limit)]
+NonNeg = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False), AfterValidator(_finite_limit)]
+Pos = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False), AfterValidator(_finite_limit)]
+Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+Level = Annotated[int, Field(ge=6, le=9, description="design seismic intensity level (6..9)")]
 
 SECTORS = ("residential", "business", "education", "public")
 DAMAGE_STATES = ("none", "slight", "moderate", "severe", "collapse")
 
 
 class Strict(BaseModel):
-    """Case files reject unknown fields (a typo must not pass silently)."""
+    """Every input model rejects unknown fields (a typo must not pass silently)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _unique(items, what: str, key: str = "id") -> None:
-    seen: set[str] = set()
+class Problems:
+    """Collects every broken cross-field rule of a model, then raises them together.
+
+    Raised as one pydantic error of type ``input_rule`` whose context lists
+    ``(location, message)`` pairs; :func:`resiliopt._yaml.validate` reports each one.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, loc: str, msg: str) -> None:
+        self.items.append((loc, msg))
+
+    def raise_any(self) -> None:
+        if self.items:
+            raise PydanticCustomError(
+                "input_rule",
+                "{first}",
+                {"first": f"{self.items[0][0]}: {self.items[0][1]}", "problems": tuple(self.items)},
+            )
+
+
+def _unique(items, what: str, where: str, problems: Problems, key: str = "id") -> None:
+    seen: dict[Any, int] = {}
     for k, item in enumerate(items):
         v = getattr(item, key)
         if v in seen:
-            raise ValueError(f"duplicate {what} id {v!r} at position {k}")
-        seen.add(v)
+            problems.add(
+                f"{where}[{k}].{key}",
+                f"duplicate {what} id {v!r}: {where}[{seen[v]}] has it too (ids must be unique)",
+            )
+        else:
+            seen[v] = k
 
 
 # --------------------------------------------------------------------------- network
 class Node(Strict):
     id: Id
-    ring: int | None = Field(None, description="ring road number (2..5) the node lies on")
-    x: float = Field(0.0, allow_inf_nan=False, description="east coordinate, km (plotting only)")
-    y: float = Field(0.0, allow_inf_nan=False, description="north coordinate, km (plotting only)")
+    ring: int | None = Field(
+        None, strict=True, ge=0, le=INT_LIMIT, description="ring road number (2..5) the node lies on"
+    )
+    x: Num = Field(0.0, description="east coordinate, km (plotting only)")
+    y: Num = Field(0.0, description="north coordinate, km (plotting only)")
 
 
 class Link(Strict):
@@ -51,7 +105,7 @@ class Link(Strict):
     to: Id = Field(description="other end node id")
     capacity: NonNeg = Field(description="designated capacity, resource units per day, each way")
     road: str | None = Field(None, description="road name, e.g. 'ring2' or 'radial3'")
-    two_way: bool = Field(True, description="a two-way link yields one arc in each direction")
+    two_way: bool = Field(True, strict=True, description="a two-way link yields one arc in each direction")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -60,7 +114,7 @@ class Entry(Strict):
     """The virtual source RR and the arcs that feed resources into the city."""
 
     id: Id = Field("RR", description="id of the virtual source node")
-    nodes: list[Id] = Field(description="road nodes joined to the source (the 5th ring)")
+    nodes: list[Id] = Field(min_length=1, description="road nodes joined to the source (the 5th ring)")
     capacity: NonNeg = Field(description="capacity of each source arc, units per day")
 
 
@@ -73,20 +127,39 @@ class Network(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Network:
-        _unique(self.nodes, "node")
-        _unique(self.links, "link")
+        p = Problems()
+        _unique(self.nodes, "node", "nodes", p)
+        _unique(self.links, "link", "links", p)
         ids = {n.id for n in self.nodes}
+        arcs: dict[tuple[str, str], int] = {}
         for k, link in enumerate(self.links):
-            for end in (link.from_, link.to):
+            for field, end in (("from", link.from_), ("to", link.to)):
                 if end not in ids:
-                    raise ValueError(f"links[{k}] refers to missing node {end!r}")
+                    p.add(f"links[{k}].{field}", f"refers to missing node {end!r} (not in nodes)")
             if link.from_ == link.to:
-                raise ValueError(f"links[{k}] is a self-loop at {link.from_!r}")
+                p.add(f"links[{k}]", f"is a self-loop at {link.from_!r}")
+                continue
+            ends = [(link.from_, link.to)] + ([(link.to, link.from_)] if link.two_way else [])
+            for arc in ends:
+                if arc in arcs and arcs[arc] != k:
+                    p.add(
+                        f"links[{k}]",
+                        f"repeats the arc {arc[0]} -> {arc[1]} of links[{arcs[arc]}] (a link may be "
+                        "given once; merge the two capacities into one link)",
+                    )
+                    break
+            for arc in ends:
+                arcs.setdefault(arc, k)
+        seen: dict[str, int] = {}
         for k, n in enumerate(self.entry.nodes):
             if n not in ids:
-                raise ValueError(f"entry.nodes[{k}] refers to missing node {n!r}")
+                p.add(f"entry.nodes[{k}]", f"refers to missing node {n!r} (not in nodes)")
+            if n in seen:
+                p.add(f"entry.nodes[{k}]", f"repeats {n!r} of entry.nodes[{seen[n]}]")
+            seen.setdefault(n, k)
         if self.entry.id in ids or self.sink in ids or self.entry.id == self.sink:
-            raise ValueError("entry.id and sink must differ from each other and from road nodes")
+            p.add("entry.id", "entry.id and sink must differ from each other and from road nodes")
+        p.raise_any()
         return self
 
 
@@ -139,7 +212,7 @@ class CapacityLoss(Strict):
 
 class Bridges(Strict):
     kind: Literal["bridges"] = "bridges"
-    grades: dict[str, PowerLaw] = Field(description="fragility of each grade")
+    grades: dict[str, PowerLaw] = Field(min_length=1, description="fragility of each grade")
     upgrade_to: str | None = Field(None, description="grade a bridge upgrade moves a bridge to")
     upgrade_cost: NonNeg = Field(0.2, description="cost of upgrading one bridge, billion CNY")
     thresholds: DriftThresholds
@@ -148,12 +221,14 @@ class Bridges(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Bridges:
-        _unique(self.bridges, "bridge")
+        p = Problems()
+        _unique(self.bridges, "bridge", "bridges", p)
         for k, b in enumerate(self.bridges):
             if b.grade not in self.grades:
-                raise ValueError(f"bridges[{k}].grade {b.grade!r} is not one of {list(self.grades)}")
+                p.add(f"bridges[{k}].grade", f"{b.grade!r} is not one of the grades {list(self.grades)}")
         if self.upgrade_to is not None and self.upgrade_to not in self.grades:
-            raise ValueError(f"upgrade_to {self.upgrade_to!r} is not one of {list(self.grades)}")
+            p.add("upgrade_to", f"{self.upgrade_to!r} is not one of the grades {list(self.grades)}")
+        p.raise_any()
         return self
 
 
@@ -165,7 +240,7 @@ class Category(Strict):
     sector: Literal["residential", "business", "education", "public"]
     count: NonNeg = Field(description="number of buildings, thousands")
     a: Pos = Field(description="response coefficient a of theta = a IM^b eps, rad")
-    design_level: int = Field(ge=6, le=9, description="design seismic intensity level")
+    design_level: Level = Field(strict=True)
     retrofit_cost: NonNeg = Field(description="C_0 k: retrofit cost, billion CNY per thousand")
 
 
@@ -176,23 +251,25 @@ class Buildings(Strict):
     theta_cr: Pos = Field(0.01, description="drift above which a building is unsafe, rad")
     thresholds: DriftThresholds
     categories: list[Category] = Field(min_length=1)
-    level_a: dict[str, dict[int, Pos]] = Field(
+    level_a: dict[str, dict[Level, Pos]] = Field(
         default_factory=dict,
         description="response coefficient a of each sector at each design level (retrofit)",
     )
     node_shares: dict[Id, Share] = Field(
-        description="share of every category's buildings located at each road node"
+        min_length=1, description="share of every category's buildings located at each road node"
     )
 
     @model_validator(mode="after")
     def _check(self) -> Buildings:
-        _unique(self.categories, "category")
+        p = Problems()
+        _unique(self.categories, "category", "categories", p)
         total = sum(self.node_shares.values())
-        if self.node_shares and not math.isclose(total, 1.0, abs_tol=1e-6):
-            raise ValueError(f"node_shares must sum to 1 (they sum to {total:.6g})")
-        for k, sec in enumerate(self.level_a):
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            p.add("node_shares", f"the shares must sum to 1 (they sum to {total:.6g})")
+        for sec in self.level_a:
             if sec not in SECTORS:
-                raise ValueError(f"level_a key {k} {sec!r} is not a sector {SECTORS}")
+                p.add(f"level_a.{sec}", f"{sec!r} is not a sector {SECTORS}")
+        p.raise_any()
         return self
 
 
@@ -202,13 +279,25 @@ class Community(Strict):
     sectors: list[str] = Field(default=list(SECTORS))
     dam: list[list[float]] = Field(description="Damage Augmentation Matrix, 4x4, symmetric")
     threshold: Share = Field(0.87, description="acceptable community functionality F_C")
-    clamp: bool = Field(True, description="clamp F_C to [0, 1] (the quadratic form can leave it)")
+    clamp: bool = Field(
+        True, strict=True, description="clamp F_C to [0, 1] (the quadratic form can leave it)"
+    )
 
     @field_validator("sectors")
     @classmethod
     def _sectors(cls, v: list[str]) -> list[str]:
         if sorted(v) != sorted(SECTORS):
-            raise ValueError(f"sectors must be exactly {list(SECTORS)}")
+            raise ValueError(f"sectors must be exactly {list(SECTORS)}, each once")
+        return v
+
+    @field_validator("dam", mode="before")
+    @classmethod
+    def _dam_numbers(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            for i, row in enumerate(v):
+                for j, x in enumerate(row if isinstance(row, list) else []):
+                    if isinstance(x, bool) or not isinstance(x, int | float):
+                        raise ValueError(f"DAM[{i}][{j}] is not a number (got {x!r})")
         return v
 
     @field_validator("dam")
@@ -223,6 +312,8 @@ class Community(Strict):
                     raise ValueError(f"DAM[{i}][{j}] is not a finite number")
                 if x < 0:
                     raise ValueError(f"DAM[{i}][{j}] = {x} is negative")
+                if x > LIMIT:
+                    raise ValueError(f"DAM[{i}][{j}] = {x:g} is beyond the limit of {LIMIT:g}")
                 if abs(x - v[j][i]) > 1e-9:
                     raise ValueError(f"DAM is not symmetric: [{i}][{j}] = {x} but [{j}][{i}] = {v[j][i]}")
         return v
@@ -230,7 +321,9 @@ class Community(Strict):
 
 # --------------------------------------------------------------------------- case
 class Hazard(Strict):
-    pga: Pos | list[Pos] = Field(0.25, description="scenario PGA in g (a list: one drawn per scenario)")
+    pga: Pos | Annotated[list[Pos], Field(min_length=1)] = Field(
+        0.25, description="scenario PGA in g (a list, not empty: one drawn per scenario)"
+    )
 
 
 class Logistics(Strict):
@@ -241,15 +334,18 @@ class Logistics(Strict):
 
 
 class Recovery(Strict):
-    slice_days: int = Field(1, ge=1, description="length of one time slice, days")
+    slice_days: int = Field(
+        1, strict=True, ge=1, le=366, description="length of one time slice, days (1..366)"
+    )
     moderate_days: Pos = Field(30, description="repair time of moderate damage at full supply")
     severe_days: Pos = Field(180, description="repair time of severe damage at full supply")
     collapse_days: Pos | None = Field(
         None, description="reconstruction time of collapse; null: permanent loss (paper)"
     )
-    bridge_repair_days: dict[str, Pos] = Field(
+    bridge_repair_days: dict[Literal["slight", "moderate", "severe", "collapse"], Pos] = Field(
         default_factory=dict,
-        description="days until a bridge in a damage state is repaired; empty: never (paper)",
+        description="days until a bridge in a damage state (slight, moderate, severe, collapse) is "
+        "repaired; empty: never (paper)",
     )
 
 
@@ -257,9 +353,9 @@ class Variant(Strict):
     """A scenario variant: what is changed before the earthquake."""
 
     description: str = ""
-    building_plan: dict[Id, dict[int, Share]] = Field(
+    building_plan: dict[Id, dict[Level, Share]] = Field(
         default_factory=dict,
-        description="category -> {target design level: fraction moved there}",
+        description="category -> {target design level (above the category's own): fraction moved there}",
     )
     upgrade_bridges: list[Id] | Literal["all"] = Field(default_factory=list)
 
@@ -279,53 +375,72 @@ class Case(Strict):
 
 
 # --------------------------------------------------------------------------- slice file
-class SliceArc(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+class SliceArc(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     from_: Id = Field(alias="from")
     to: Id
     capacity: NonNeg
     label: str | None = Field(None, description="what the arc is (a link or bridge), for reports")
 
 
-class SliceGroup(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+class SliceGroup(Strict):
     id: Id
     node: Id = Field(description="flow node the group hangs off")
     capacity: NonNeg = Field(description="units the group can take this slice (its demand)")
-    gain: float = Field(allow_inf_nan=False, description="dF_C per unit delivered")
+    gain: Num = Field(description="dF_C per unit delivered")
 
 
-class SliceFile(BaseModel):
+class SliceFile(Strict):
     """A single time slice given directly (see docs/formats.md)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
     kind: Literal["slice"]
     source: Id = "RR"
-    sink: Id = "RS"
+    sink: Id = Field("RS", description="end of the group arcs; on no arc only under its default name RS")
     total_resources: NonNeg
     arcs: list[SliceArc] = Field(min_length=1)
     groups: list[SliceGroup] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> SliceFile:
-        _unique(self.groups, "group")
-        seen: set[tuple[str, str]] = set()
+        p = Problems()
+        _unique(self.groups, "group", "groups", p)
+        seen: dict[tuple[str, str], int] = {}
         for k, a in enumerate(self.arcs):
             if (a.from_, a.to) in seen:
-                raise ValueError(f"arcs[{k}] repeats the arc {a.from_} -> {a.to}")
-            seen.add((a.from_, a.to))
+                p.add(
+                    f"arcs[{k}]",
+                    f"repeats the arc {a.from_} -> {a.to} of arcs[{seen[a.from_, a.to]}] (an arc may be "
+                    "given once)",
+                )
+            seen.setdefault((a.from_, a.to), k)
             if a.to == self.source:
-                raise ValueError(f"arcs[{k}] enters the source {self.source!r}")
+                p.add(f"arcs[{k}].to", f"enters the source {self.source!r}")
             if a.from_ == self.sink:
-                raise ValueError(f"arcs[{k}] leaves the sink {self.sink!r}")
+                p.add(f"arcs[{k}].from", f"leaves the sink {self.sink!r}")
             if a.from_ == a.to:
-                raise ValueError(f"arcs[{k}] is a self-loop at {a.from_!r}")
-        nodes = {a.from_ for a in self.arcs} | {a.to for a in self.arcs}
+                p.add(f"arcs[{k}]", f"is a self-loop at {a.from_!r}")
+        if self.source == self.sink:
+            p.add("sink", f"the source and the sink are the same node {self.source!r}")
+        tails = {a.from_ for a in self.arcs}
+        nodes = tails | {a.to for a in self.arcs}
+        if self.source not in tails:
+            p.add(
+                "source",
+                f"no arc leaves the source {self.source!r} (check the spelling; every unit enters "
+                "through an arc from the source)",
+            )
+        if self.sink not in nodes and self.sink != "RS":
+            p.add(
+                "sink",
+                f"no arc touches the sink {self.sink!r} (check the spelling, or leave sink out: "
+                "the default RS may be on no arc)",
+            )
         for k, g in enumerate(self.groups):
-            if g.node not in nodes:
-                raise ValueError(f"groups[{k}].node {g.node!r} is not on any arc")
             if g.node in (self.source, self.sink):
-                raise ValueError(f"groups[{k}].node must be a road node, not the source or sink")
+                p.add(f"groups[{k}].node", "must be a road node, not the source or sink")
+            elif g.node not in nodes:
+                p.add(f"groups[{k}].node", f"{g.node!r} is not on any arc")
+        p.raise_any()
         return self
 
 

@@ -59,7 +59,7 @@ def test_beijing_matches_the_paper_counts():
             lambda d: d["links"][12].__setitem__("capacity", "lots"),
             ["links[12].capacity", "valid number", "'lots'"],
         ),
-        (lambda d: d["links"][3].__setitem__("to", "NOWHERE"), ["links[3] refers to missing node 'NOWHERE'"]),
+        (lambda d: d["links"][3].__setitem__("to", "NOWHERE"), ["links[3].to: refers to missing node 'NOWHERE'"]),
         (lambda d: d["nodes"][5].__setitem__("id", d["nodes"][4]["id"]), ["duplicate node id"]),
         (lambda d: d["links"][0].__setitem__("colour", "red"), ["links[0].colour", "unknown field"]),
     ],
@@ -105,9 +105,9 @@ def test_missing_file(run_cli, tmp_path):
     "mutate, needles",
     [
         (lambda d: d["arcs"][1].__setitem__("capacity", -1), ["arcs[1].capacity"]),
-        (lambda d: d["groups"][0].__setitem__("node", "zz"), ["groups[0].node 'zz' is not on any arc"]),
+        (lambda d: d["groups"][0].__setitem__("node", "zz"), ["groups[0].node: 'zz' is not on any arc"]),
         (lambda d: d.__setitem__("total_resources", "x"), ["total_resources", "valid number"]),
-        (lambda d: d["arcs"].append(dict(d["arcs"][0])), ["arcs[3] repeats the arc RR -> n1"]),
+        (lambda d: d["arcs"].append(dict(d["arcs"][0])), ["arcs[3]: repeats the arc RR -> n1 of arcs[0]"]),
         (lambda d: d.pop("arcs"), ["arcs", "Field required"]),
     ],
 )
