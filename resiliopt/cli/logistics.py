@@ -105,25 +105,86 @@ def audit_cmd(
     _check_status(res)
 
 
+def _all_schemas() -> dict:
+    from resiliopt import schemas
+    from resiliopt.fahp import schemas as fahp_schemas
+
+    return {**schemas.SCHEMAS, **fahp_schemas.SCHEMAS}
+
+
+def _validate_file(p: Path, tree: str | None) -> str:
+    """Check one file with every rule the command that reads it applies; returns its kind."""
+    from resiliopt._yaml import read_yaml, validate
+    from resiliopt.fahp import schemas as fahp_schemas
+
+    raw = read_yaml(p)
+    if raw is None:
+        raise InputError("the file is empty", p)
+    kind = raw.get("kind") if isinstance(raw, dict) else None
+    if kind is None:
+        kind = fahp_schemas.guess_kind(raw)
+    kinds = _all_schemas()
+    if kind not in kinds:
+        raise InputError(f"unknown or missing kind {kind!r}; one of {sorted(kinds)}", p, "kind")
+    if kind == "case":
+        from resiliopt.case import load_case
+
+        load_case(p)
+    elif kind == "slice":
+        from resiliopt.formulations.slice_lp import SliceData
+
+        SliceData.from_file(p)
+    elif kind == "matrix":
+        from resiliopt.fahp import analyse
+
+        m = validate(fahp_schemas.MatrixFile, raw, file=p)
+        mats = [m.matrix] if m.matrix is not None else m.experts
+        analyse(
+            m.criteria,
+            [x.matrix if isinstance(x, fahp_schemas.ExpertMatrix) else x for x in mats],
+            a=m.a,
+            method=m.combine,
+            scale=m.scale,
+            tolerance=m.tolerance,
+            file=str(p),
+        )
+    elif kind == "tree":
+        from resiliopt.fahp import load_tree
+
+        load_tree(p)
+    elif kind == "site":
+        from resiliopt.cli.fahp import resolve
+        from resiliopt.fahp import compile_case, load_tree
+
+        site = validate(fahp_schemas.CaseFile, raw, file=p)
+        compile_case(load_tree(resolve(tree or "indicators")), site, p)
+    else:
+        validate(kinds[kind], raw, file=p)
+    return kind
+
+
 @app.command("validate")
 def validate_cmd(
-    path: str = typer.Argument(..., help="any resiliopt YAML file, or a case directory/name"),
+    path: str = typer.Argument(
+        ..., help="any resiliopt YAML file (case, network, ..., slice, matrix, tree, site), or a case"
+    ),
+    tree: str = typer.Option(
+        None, "--tree", help="indicator tree a site file is checked against (default: cups/indicators.yaml)"
+    ),
 ) -> None:
-    """Check a file (or a whole case) against its schema."""
-    from resiliopt import schemas
-    from resiliopt._yaml import read_yaml, validate
+    """Check a file (or a whole case) with every rule the commands that read it apply."""
     from resiliopt.case import load_case
 
     p = Path(path)
+    if not p.is_file() and not p.is_dir():
+        from resiliopt.case import bundled_data_dir
+
+        if not (bundled_data_dir() / path / "case.yaml").is_file():
+            from resiliopt.cli.fahp import resolve
+
+            p = resolve(path)  # a bundled FAHP file (sz, indicators, cups/gz.yaml)
     if p.is_file():
-        raw = read_yaml(p)
-        kind = raw.get("kind") if isinstance(raw, dict) else None
-        if kind == "case":
-            load_case(p)
-        elif kind in schemas.SCHEMAS:
-            validate(schemas.SCHEMAS[kind], raw, file=p)
-        else:
-            raise InputError(f"unknown or missing kind {kind!r}; one of {sorted(schemas.SCHEMAS)}", p, "kind")
+        kind = _validate_file(p, tree)
     else:
         kind = "case"
         load_case(path)
@@ -133,21 +194,23 @@ def validate_cmd(
 @app.command("schema")
 def schema_cmd(
     kind: str = typer.Argument(
-        None, help="one kind (case, network, bridges, buildings, community, slice); all if omitted"
+        None,
+        help="one kind (case, network, bridges, buildings, community, slice, matrix, tree, site); "
+        "all if omitted",
     ),
     out: Path = typer.Option(None, "--out", help="write one <kind>.schema.json per kind into this directory"),
     force: bool = opt.FORCE,
 ) -> None:
     """Export the input schemas as JSON Schema (for editor completion)."""
     from resiliopt._atomic import atomic_directory, check_output_dir
-    from resiliopt.schemas import SCHEMAS
 
+    schemas = _all_schemas()
     if out is not None:
         check_output_dir(out, "schema", force)
-    if kind is not None and kind not in SCHEMAS:
-        raise InputError(f"unknown kind {kind!r}; one of {sorted(SCHEMAS)}", location="KIND")
-    kinds = [kind] if kind else sorted(SCHEMAS)
-    docs = {k: SCHEMAS[k].model_json_schema(by_alias=True) for k in kinds}
+    if kind is not None and kind not in schemas:
+        raise InputError(f"unknown kind {kind!r}; one of {sorted(schemas)}", location="KIND")
+    kinds = [kind] if kind else sorted(schemas)
+    docs = {k: schemas[k].model_json_schema(by_alias=True) for k in kinds}
     if out is None:
         print(json.dumps(docs[kind] if kind else docs, indent=1))
         return

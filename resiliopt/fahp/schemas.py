@@ -1,14 +1,19 @@
 """Pydantic schemas of the FAHP input files: matrix files, indicator trees, site cases.
 
 Matrix entries are kept as raw lists here: :func:`resiliopt.fahp.matrix.validate_matrix`
-checks them cell by cell so that a message can name the row and column labels.
+checks them cell by cell so that a message can name the row and column labels. Every model
+forbids unknown fields; numbers are finite numbers (not strings or booleans). ``kind`` is
+optional in these files (``matrix``, ``tree``, ``site``); ``resiliopt validate`` recognises a
+file without it by its fields.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Num = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 Scale = Literal["0.1-0.9", "0-1"]
 Combine = Literal["mean", "geometric"]
@@ -26,19 +31,20 @@ class ExpertMatrix(_Strict):
 
 class _MatrixOptions(_Strict):
     scale: Scale = "0.1-0.9"
-    tolerance: float = Field(1e-6, ge=0, le=0.1)
-    a: float | None = None
+    tolerance: Num = Field(1e-6, ge=0, le=0.1)
+    a: Num | None = Field(None, gt=0, le=1e6)
     combine: Combine = "mean"
-    ci_threshold: float = Field(0.1, ge=0)
-    triad_threshold: float = Field(0.1, ge=0)
+    ci_threshold: Num = Field(0.1, ge=0, le=1e6)
+    triad_threshold: Num = Field(0.1, ge=0, le=1e6)
 
 
 class MatrixFile(_MatrixOptions):
     """``resiliopt fahp`` input: criteria and one matrix or several experts' matrices."""
 
+    kind: Literal["matrix"] = "matrix"
     title: str | None = None
     note: str | None = None
-    criteria: list[str] = Field(min_length=1)
+    criteria: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
     matrix: list[Any] | None = None
     experts: list[ExpertMatrix | list[Any]] | None = None
 
@@ -53,18 +59,19 @@ class MatrixFile(_MatrixOptions):
 
 class TreeNode(_Strict):
     name: str = Field(min_length=1)
-    number: int | None = None
+    number: int | None = Field(None, strict=True, ge=1, le=10**6)
     children: list[TreeNode] = Field(default_factory=list)
 
 
 class TreeFile(_Strict):
+    kind: Literal["tree"] = "tree"
     name: str
     source: str | None = None
     root: TreeNode
 
 
 class ScoreEntry(_Strict):
-    score: float
+    score: Num
     category: Category | None = None
     sign: Literal["positive", "negative"] | None = None
     note: str | None = None
@@ -80,8 +87,8 @@ class Group(_Strict):
     criteria: list[str] | None = None
     matrix: list[Any] | None = None
     experts: list[ExpertMatrix | list[Any]] | None = None
-    weights: dict[str, float] | None = None
-    a: float | None = None
+    weights: dict[str, Num] | None = None
+    a: Num | None = Field(None, gt=0, le=1e6)
     note: str | None = None
 
     @model_validator(mode="after")
@@ -95,24 +102,24 @@ class Group(_Strict):
 class Table4Row(_Strict):
     id: str
     name: str
-    level: int
-    aggregate: float | None = None  # "average of level-6 scores" or "sum of values" row
-    weight: float | None = None
-    value: float | None = None
+    level: int = Field(strict=True, ge=1, le=100)
+    aggregate: Num | None = None  # "average of level-6 scores" or "sum of values" row
+    weight: Num | None = None
+    value: Num | None = None
     note: str | None = None
 
 
 class Table5Row(_Strict):
-    level: int
+    level: int = Field(strict=True, ge=1, le=100)
     name: str
     ids: list[str]  # several when the printed name is ambiguous in the tree
-    value: float
-    difference: float
+    value: Num
+    difference: Num
 
 
 class Published(_Strict):
     source: str
-    system_value: float | None = None
+    system_value: Num | None = None
     table4: list[Table4Row] = Field(default_factory=list)
     table5: list[Table5Row] = Field(default_factory=list)
 
@@ -120,12 +127,32 @@ class Published(_Strict):
 class CaseFile(_MatrixOptions):
     """One site: level-6 scores and the weights of every group (or of a sub-tree)."""
 
+    kind: Literal["site"] = "site"
     site: str
     label: str
     provenance: Literal["paper", "illustrative"]
     note: str | None = None
     scope: str | None = None
-    weight_tolerance: float = Field(0.02, ge=0, le=0.5)
-    scores: dict[int, float | ScoreEntry]
+    weight_tolerance: Num = Field(0.02, ge=0, le=0.5)
+    scores: dict[Annotated[int, Field(ge=1, le=10**6)], Num | ScoreEntry] = Field(min_length=1)
     groups: dict[str, Group] = Field(default_factory=dict)
     published: Published | None = None
+
+
+#: the FAHP input kinds, for ``resiliopt validate`` and ``resiliopt schema``
+SCHEMAS: dict[str, type[BaseModel]] = {"matrix": MatrixFile, "tree": TreeFile, "site": CaseFile}
+
+
+def guess_kind(raw: Any) -> str | None:
+    """The FAHP kind of a parsed file without ``kind``: by its characteristic fields."""
+    if not isinstance(raw, dict):
+        return None
+    if "kind" in raw:
+        return raw["kind"] if raw["kind"] in SCHEMAS else None
+    if "root" in raw:
+        return "tree"
+    if "criteria" in raw and ("matrix" in raw or "experts" in raw):
+        return "matrix"
+    if "scores" in raw or "site" in raw:
+        return "site"
+    return None
