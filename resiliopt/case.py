@@ -87,6 +87,13 @@ def load_case(name_or_path: str | Path) -> CaseData:
     path = resolve_case_path(name_or_path)
     case = load(s.Case, path)
     base = path.parent
+    for field in ("network", "bridges", "buildings", "community"):
+        if not (base / getattr(case, field)).is_file():
+            raise InputError(
+                f"file {getattr(case, field)!r} not found (a path relative to the case directory)",
+                path,
+                field,
+            )
     network = load(s.Network, base / case.network)
     bridges = load(s.Bridges, base / case.bridges)
     buildings = load(s.Buildings, base / case.buildings)
@@ -147,7 +154,7 @@ def _check_variants(case: s.Case, bridges: s.Bridges, buildings: s.Buildings) ->
                 if level <= cat.design_level:
                     bad.append(
                         (
-                            f"{where}.building_plan.{cid}.{level}",
+                            f"{where}.building_plan.{cid}[{level}]",
                             f"level {level} is not above the design level {cat.design_level} of {cid}: a "
                             "retrofit moves buildings to a stronger level",
                         )
@@ -155,7 +162,7 @@ def _check_variants(case: s.Case, bridges: s.Bridges, buildings: s.Buildings) ->
                 elif level not in buildings.level_a.get(cat.sector, {}):
                     bad.append(
                         (
-                            f"{where}.building_plan.{cid}.{level}",
+                            f"{where}.building_plan.{cid}[{level}]",
                             f"no response coefficient for {cat.sector} at level {level} "
                             f"(level_a.{cat.sector} in {case.buildings})",
                         )

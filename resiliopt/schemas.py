@@ -42,6 +42,9 @@ Num = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_
 NonNeg = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False), AfterValidator(_finite_limit)]
 Pos = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False), AfterValidator(_finite_limit)]
 Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+PGA = Annotated[
+    float, Field(strict=True, gt=0, le=10, allow_inf_nan=False, description="peak ground acceleration, g")
+]
 Level = Annotated[int, Field(ge=6, le=9, description="design seismic intensity level (6..9)")]
 
 SECTORS = ("residential", "business", "education", "public")
@@ -223,6 +226,15 @@ class Bridges(Strict):
     def _check(self) -> Bridges:
         p = Problems()
         _unique(self.bridges, "bridge", "bridges", p)
+        at: dict[str, int] = {}
+        for k, b in enumerate(self.bridges):
+            if b.node in at:
+                p.add(
+                    f"bridges[{k}].node",
+                    f"node {b.node!r} already carries bridges[{at[b.node]}] (one bridge per interchange; "
+                    "a second one would be ignored)",
+                )
+            at.setdefault(b.node, k)
         for k, b in enumerate(self.bridges):
             if b.grade not in self.grades:
                 p.add(f"bridges[{k}].grade", f"{b.grade!r} is not one of the grades {list(self.grades)}")
@@ -321,8 +333,8 @@ class Community(Strict):
 
 # --------------------------------------------------------------------------- case
 class Hazard(Strict):
-    pga: Pos | Annotated[list[Pos], Field(min_length=1)] = Field(
-        0.25, description="scenario PGA in g (a list, not empty: one drawn per scenario)"
+    pga: PGA | Annotated[list[PGA], Field(min_length=1)] = Field(
+        0.25, description="scenario PGA in g, 0 < PGA <= 10 (a list, not empty: one drawn per scenario)"
     )
 
 
@@ -373,6 +385,25 @@ class Case(Strict):
     recovery: Recovery = Recovery()
     variants: dict[Id, Variant] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _check(self) -> Case:
+        v = self.variants.get("none")
+        if v is not None and (v.building_plan or v.upgrade_bridges):
+            raise PydanticCustomError(
+                "input_rule",
+                "variants.none changes something",
+                {
+                    "problems": (
+                        (
+                            "variants.none",
+                            "the variant 'none' means as built; it cannot retrofit buildings or upgrade "
+                            "bridges (give the plan another name)",
+                        ),
+                    )
+                },
+            )
+        return self
+
 
 # --------------------------------------------------------------------------- slice file
 class SliceArc(Strict):
@@ -387,7 +418,7 @@ class SliceGroup(Strict):
     id: Id
     node: Id = Field(description="flow node the group hangs off")
     capacity: NonNeg = Field(description="units the group can take this slice (its demand)")
-    gain: Num = Field(description="dF_C per unit delivered")
+    gain: NonNeg = Field(description="dF_C per unit delivered (>= 0: a delivery cannot lower F_C)")
 
 
 class SliceFile(Strict):

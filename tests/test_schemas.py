@@ -59,7 +59,10 @@ def test_beijing_matches_the_paper_counts():
             lambda d: d["links"][12].__setitem__("capacity", "lots"),
             ["links[12].capacity", "valid number", "'lots'"],
         ),
-        (lambda d: d["links"][3].__setitem__("to", "NOWHERE"), ["links[3].to: refers to missing node 'NOWHERE'"]),
+        (
+            lambda d: d["links"][3].__setitem__("to", "NOWHERE"),
+            ["links[3].to: refers to missing node 'NOWHERE'"],
+        ),
         (lambda d: d["nodes"][5].__setitem__("id", d["nodes"][4]["id"]), ["duplicate node id"]),
         (lambda d: d["links"][0].__setitem__("colour", "red"), ["links[0].colour", "unknown field"]),
     ],

@@ -80,8 +80,8 @@ def validate_matrix(
         for j, x in enumerate(row):
             if isinstance(x, bool) or not isinstance(x, int | float | np.floating | np.integer):
                 raise InputError(f"entry must be a number, got {x!r}", file, _cell(spec, i, j))
-            if not np.isfinite(x):
-                raise InputError(f"entry must be finite, got {x!r}", file, _cell(spec, i, j))
+            if not abs(x) <= 1e300:  # nan, inf, or an int too big for a float
+                raise InputError(f"entry must be a finite number, got {x!r:.40}", file, _cell(spec, i, j))
     R = np.asarray(matrix, dtype=float).reshape(n, n)
     lo, hi = SCALES[scale]
     for i in range(n):
