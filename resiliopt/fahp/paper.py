@@ -67,7 +67,7 @@ def table4_reproduction(assessment: Assessment) -> pd.DataFrame:
                 "aggregate_residual": (agg - pa) if r.id in tab.index else np.nan,
                 "printed_children_sum": sum(q.value for q in kids) if kids else np.nan,
                 "weight": r.weight if r.weight is not None else np.nan,
-                "implied_weight": pv / pa if r.weight is not None else np.nan,
+                "implied_weight": pv / pa if r.weight is not None and pa != 0 else np.nan,
                 "published_value": pv,
                 "reproduced_value": val,
                 "value_residual": val - pv,
