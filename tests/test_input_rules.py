@@ -346,6 +346,17 @@ def test_validate_fahp_files_refuse(run_cli, tmp_path):
     assert code == 2 and "scorse" in err and "unknown field" in err
 
 
+def test_wrong_kind_of_file_is_named(run_cli, tmp_path):
+    cups = bundled_data_dir() / "cups"
+    _, err = refused(run_cli, "fahp", cups / "sz.yaml")
+    assert "this is a site file; `resiliopt fahp` needs a matrix file" in err
+    _, err = refused(run_cli, "assess", cups / "sz.yaml", cups / "indicators.yaml")
+    assert "sz.yaml: kind: this is a site file" in err
+    p = tmp_path / "k.yaml"
+    p.write_text("kind: [slice]\n")
+    refused(run_cli, "validate", p, needles=["k.yaml: kind: unknown or missing kind"])
+
+
 def test_schema_covers_every_kind(run_cli):
     code, out, _ = run_cli("schema")
     assert code == 0

@@ -124,7 +124,7 @@ def _validate_file(p: Path, tree: str | None) -> str:
     if kind is None:
         kind = fahp_schemas.guess_kind(raw)
     kinds = _all_schemas()
-    if kind not in kinds:
+    if not isinstance(kind, str) or kind not in kinds:
         raise InputError(f"unknown or missing kind {kind!r}; one of {sorted(kinds)}", p, "kind")
     if kind == "case":
         from resiliopt.case import load_case

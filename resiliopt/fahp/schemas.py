@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 Num = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
@@ -22,6 +23,18 @@ Category = Literal["critical", "serious", "moderate", "minor", "negligible"]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+_READS = {"matrix": "`resiliopt fahp`", "tree": "the tree argument", "site": "the site argument"}
+
+
+def _same_kind(expected: str, data: Any) -> Any:
+    """A file of another FAHP kind is named as such, not as a list of missing fields."""
+    got = guess_kind(data)
+    if got is not None and got != expected:
+        msg = f"this is a {got} file; {_READS[expected]} needs a {expected} file"
+        raise PydanticCustomError("input_rule", msg, {"problems": (("kind", msg),)})
+    return data
 
 
 class ExpertMatrix(_Strict):
@@ -43,6 +56,12 @@ class MatrixFile(_MatrixOptions):
 
     kind: Literal["matrix"] = "matrix"
     title: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind(cls, data: Any) -> Any:
+        return _same_kind("matrix", data)
+
     note: str | None = None
     criteria: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
     matrix: list[Any] | None = None
@@ -66,6 +85,12 @@ class TreeNode(_Strict):
 class TreeFile(_Strict):
     kind: Literal["tree"] = "tree"
     name: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind(cls, data: Any) -> Any:
+        return _same_kind("tree", data)
+
     source: str | None = None
     root: TreeNode
 
@@ -129,6 +154,12 @@ class CaseFile(_MatrixOptions):
 
     kind: Literal["site"] = "site"
     site: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind(cls, data: Any) -> Any:
+        return _same_kind("site", data)
+
     label: str
     provenance: Literal["paper", "illustrative"]
     note: str | None = None
@@ -148,7 +179,7 @@ def guess_kind(raw: Any) -> str | None:
     if not isinstance(raw, dict):
         return None
     if "kind" in raw:
-        return raw["kind"] if raw["kind"] in SCHEMAS else None
+        return raw["kind"] if isinstance(raw["kind"], str) and raw["kind"] in SCHEMAS else None
     if "root" in raw:
         return "tree"
     if "criteria" in raw and ("matrix" in raw or "experts" in raw):
