@@ -376,3 +376,24 @@ def test_schema_covers_every_kind(run_cli):
         for sub in [doc, *doc.get("$defs", {}).values()]:
             if sub.get("type") == "object" and "properties" in sub:
                 assert sub.get("additionalProperties") is False, sub.get("title")
+
+
+def test_read_yaml(tmp_path):
+    """One loader for every file: C parser, duplicate keys refused, merge keys kept, 1e5 a number."""
+    import yaml as pyyaml
+
+    from resiliopt._yaml import StrictLoader, read_yaml
+    from resiliopt.errors import InputError
+
+    if hasattr(pyyaml, "CSafeLoader"):
+        assert issubclass(StrictLoader, pyyaml.CSafeLoader)
+    p = tmp_path / "a.yaml"
+    p.write_text("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\nn: [1e5, 2.5E-3, -1e+2, 7, '1e5']\n")
+    assert read_yaml(p) == {
+        "base": {"x": 1, "y": 2},
+        "m": {"x": 1, "y": 3},
+        "n": [1e5, 2.5e-3, -100.0, 7, "1e5"],
+    }
+    p.write_text("a:\n  - {k: 1}\n  - k: 2\n    j: 0\n    k: 3\n")
+    with pytest.raises(InputError, match=r"line 5, column 5: .*'k' is given twice .*first on line 3"):
+        read_yaml(p)
