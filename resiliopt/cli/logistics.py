@@ -108,8 +108,9 @@ def audit_cmd(
 def _all_schemas() -> dict:
     from resiliopt import schemas
     from resiliopt.fahp import schemas as fahp_schemas
+    from resiliopt.infra.schema import InfraCaseFile
 
-    return {**schemas.SCHEMAS, **fahp_schemas.SCHEMAS}
+    return {**schemas.SCHEMAS, **fahp_schemas.SCHEMAS, "infra_case": InfraCaseFile}
 
 
 def _validate_file(p: Path, tree: str | None) -> str:
@@ -130,6 +131,10 @@ def _validate_file(p: Path, tree: str | None) -> str:
         from resiliopt.case import load_case
 
         load_case(p)
+    elif kind == "infra_case":
+        from resiliopt.infra.case import load_infra_case
+
+        load_infra_case(p)
     elif kind == "slice":
         from resiliopt.formulations.slice_lp import SliceData
 
@@ -166,7 +171,8 @@ def _validate_file(p: Path, tree: str | None) -> str:
 @app.command("validate")
 def validate_cmd(
     path: str = typer.Argument(
-        ..., help="any resiliopt YAML file (case, network, ..., slice, matrix, tree, site), or a case"
+        ...,
+        help="any resiliopt YAML file (case, network, ..., slice, matrix, tree, site, infra_case), or a case",
     ),
     tree: str = typer.Option(
         None, "--tree", help="indicator tree a site file is checked against (default: cups/indicators.yaml)"
@@ -176,18 +182,23 @@ def validate_cmd(
     from resiliopt.case import load_case
 
     p = Path(path)
-    if not p.is_file() and not p.is_dir():
+    if p.is_dir() and (p / "case.yaml").is_file():
+        p = p / "case.yaml"
+    if not p.is_file():
         from resiliopt.case import bundled_data_dir
 
-        if not (bundled_data_dir() / path / "case.yaml").is_file():
+        root = bundled_data_dir()
+        if (root / path / "case.yaml").is_file():
+            p = root / path / "case.yaml"  # a bundled case (beijing)
+        elif (root / "infra" / path / "case.yaml").is_file():
+            p = root / "infra" / path / "case.yaml"  # a bundled infrastructure case
+        else:
             from resiliopt.cli.fahp import resolve
 
             p = resolve(path)  # a bundled FAHP file (sz, indicators, cups/gz.yaml)
-    if p.is_file():
-        kind = _validate_file(p, tree)
-    else:
-        kind = "case"
-        load_case(path)
+    if not p.is_file():
+        load_case(path)  # says what is missing
+    kind = _validate_file(p, tree)
     console.print(f"OK: {path} is a valid {kind}")
 
 
@@ -195,8 +206,8 @@ def validate_cmd(
 def schema_cmd(
     kind: str = typer.Argument(
         None,
-        help="one kind (case, network, bridges, buildings, community, slice, matrix, tree, site); "
-        "all if omitted",
+        help="one kind (case, network, bridges, buildings, community, slice, matrix, tree, site, "
+        "infra_case); all if omitted",
     ),
     out: Path = typer.Option(None, "--out", help="write one <kind>.schema.json per kind into this directory"),
     force: bool = opt.FORCE,
@@ -225,9 +236,7 @@ def demo_cmd(
     case: str = typer.Argument("beijing", help="case to run"),
     out: Path = typer.Option(Path("resiliopt-demo"), "--out", help="output directory"),
     seed: int = opt.SEED.option(1, "--seed"),
-    scenarios: int = opt.SCENARIOS.option(
-        100, "--scenarios", help="scenarios of the small Monte Carlo"
-    ),
+    scenarios: int = opt.SCENARIOS.option(100, "--scenarios", help="scenarios of the small Monte Carlo"),
     days: int = opt.DAYS.option(365, "--days"),
     workers: int = opt.WORKERS.option(None, "--workers"),
 ) -> None:
