@@ -122,6 +122,8 @@ def _validate_file(p: Path, tree: str | None) -> str:
     if raw is None:
         raise InputError("the file is empty", p)
     kind = raw.get("kind") if isinstance(raw, dict) else None
+    if kind is None and p.name == "case.yaml" and isinstance(raw, dict):
+        kind = "infra_case" if "layers" in raw else "case"  # kind is optional in a case.yaml
     if kind is None:
         kind = fahp_schemas.guess_kind(raw)
     kinds = _all_schemas()
