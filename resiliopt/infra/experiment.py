@@ -1,0 +1,443 @@
+"""The INDP Monte Carlo experiment of Gonzalez et al. (2016) and its comparison with the
+published results (docs/indp.md).
+
+Each simulation draws a damage from the case's failure probabilities for one earthquake
+magnitude (every node and link fails independently with its probability ``p``), then runs the
+iterative INDP with ``v`` resources per period until nothing is damaged or a period repairs
+nothing. Per simulation and iteration it records the paper's quantities R1..R9.
+
+Reproducibility. Simulation ``i`` of magnitude ``M`` with seed ``s`` draws its uniforms from
+``SeedSequence([s, M, i])`` over the failure table sorted by (kind, layer, element), and its
+solver starts cold (:meth:`~resiliopt.solvers.mip.PersistentMIP.reset`), so its numbers depend
+on ``(s, M, i)`` alone, never on the worker count or on what a worker ran before.
+
+Resume. Simulations are grouped in chunks of fixed size; each finished chunk is written at
+once to ``OUT/parts/`` (temporary name, then rename). ``OUT/run.json`` holds the arguments; a
+run started again with the same arguments skips the chunks already written, with other
+arguments it refuses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from resiliopt._atomic import write_text_atomic
+from resiliopt.errors import InputError
+from resiliopt.formulations.indp import INDPOptions, set_damage
+
+CHUNK = 25
+PARAMS_FILE = "run.json"
+
+#: the published quantities: name, the authors' R number, how a finished simulation carries on
+QUANTITIES = [
+    ("flow_cost", "R1"),
+    ("reconstruction_cost", "R2"),
+    ("space_preparation_cost", "R3"),
+    ("flow_reconstruction_preparation_cost", "R4"),
+    ("cumulative_reconstruction_cost", "R5"),
+    ("unbalance_cost", "R6"),
+    ("total_objective", "R7"),
+    ("arcs_recovered", "R8"),
+    ("nodes_recovered", "R9"),
+]
+
+RECORD_COLUMNS = [
+    "magnitude",
+    "v",
+    "simulation",
+    "iteration",
+    "damaged_nodes",
+    "damaged_links",
+    "flow_cost",
+    "reconstruction_cost",
+    "space_preparation_cost",
+    "unbalance_cost",
+    "extension_cost",
+    "arcs_recovered",
+    "nodes_recovered",
+    "left_nodes",
+    "left_links",
+    "status",
+    "gap",
+    "seconds",
+]
+
+_WORKER: dict = {}
+
+
+def _load(case):
+    if isinstance(case, str | Path):
+        from resiliopt.infra import load_infra_case
+
+        return load_infra_case(case)
+    return case
+
+
+def case_token(case) -> str:
+    """A short identity of a case: its name/path, or a hash of an in-memory case's tables."""
+    if isinstance(case, str | Path):
+        return str(case)
+    h = hashlib.sha256(pickle.dumps(case)).hexdigest()[:16]
+    return f"{getattr(case, 'name', 'case')}#{h}"
+
+
+def failure_table(case, magnitude: int) -> pd.DataFrame:
+    """The failure probabilities of one magnitude, sorted by (kind, layer, element)."""
+    fp = getattr(case, "failure_probability", None)
+    if fp is None or not len(fp):
+        raise InputError(
+            "the case has no failure probabilities", file=_src(case), location="failure_probability"
+        )
+    t = fp[fp["magnitude"] == magnitude]
+    if not len(t):
+        have = sorted(set(fp["magnitude"].tolist()))
+        raise InputError(
+            f"no failure probabilities for magnitude {magnitude} (case has {have})", location="--magnitude"
+        )
+    t = t.assign(layer=t["layer"].astype(str), element=t["element"].astype(str))
+    return t.sort_values(["kind", "layer", "element"], kind="stable").reset_index(drop=True)
+
+
+def _src(case):
+    try:
+        return case.source_file("failure_probability")
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def sample_damage(table: pd.DataFrame, seed: int, magnitude: int, simulation: int) -> pd.DataFrame:
+    """The damage of one simulation: (kind, layer, element) rows whose uniform fell below p."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, magnitude, simulation]))
+    u = rng.random(len(table))
+    return table.loc[u < table["p"].to_numpy(), ["kind", "layer", "element"]].reset_index(drop=True)
+
+
+def _restorer(case, token: str, v: float, options: INDPOptions, solver: str):
+    from resiliopt.infra.restoration import Restorer
+
+    key = (token, v, options, solver)
+    if key not in _WORKER:
+        _WORKER.clear()
+        _WORKER[key] = Restorer(_load(case), 1, options, solver, resources=v)
+    return _WORKER[key]
+
+
+def run_simulation(restorer, table, seed, magnitude, v, simulation, max_iterations=None) -> list[dict]:
+    """One damage-and-recovery simulation: one record per iteration."""
+    dmg = sample_damage(table, seed, magnitude, simulation)
+    restorer.solver.reset()
+    nodes = [(la, el) for k, la, el in dmg.itertuples(index=False) if k == "node"]
+    links = [(la, el) for k, la, el in dmg.itertuples(index=False) if k == "link"]
+    left_n, left_l = set(nodes), set(links)
+    set_damage(restorer.model, left_n, left_l)
+    limit = max_iterations or len(nodes) + len(links) + 1
+    rows = []
+    for it in range(1, limit + 1):
+        r = restorer._solve()
+        done = restorer._repairs()
+        c = restorer._costs()[0]
+        for kind, la, el, _ in done:
+            (left_n if kind == "node" else left_l).discard((la, el))
+        rows.append(
+            {
+                "magnitude": magnitude,
+                "v": v,
+                "simulation": simulation,
+                "iteration": it,
+                "damaged_nodes": len(nodes),
+                "damaged_links": len(links),
+                "flow_cost": c["flow_cost"],
+                "reconstruction_cost": c["node_repair_cost"] + c["link_repair_cost"],
+                "space_preparation_cost": c["space_cost"],
+                "unbalance_cost": c["unbalance_cost"],
+                "extension_cost": c["extension_cost"],
+                "arcs_recovered": sum(1 for d in done if d[0] == "link"),
+                "nodes_recovered": sum(1 for d in done if d[0] == "node"),
+                "left_nodes": len(left_n),
+                "left_links": len(left_l),
+                "status": r.status,
+                "gap": r.gap if r.gap is not None else np.nan,
+                "seconds": r.seconds,
+            }
+        )
+        served = restorer._served()
+        for s in served:
+            rows[-1][f"served_{s['layer']}"] = s["share"]
+        if not done or not (left_n or left_l):
+            break
+        set_damage(restorer.model, left_n, left_l)
+    return rows
+
+
+def run_chunk(case, token, magnitude, v, seed, start, stop, options, solver, max_iterations) -> pd.DataFrame:
+    restorer = _restorer(case, token, v, options, solver)
+    table = failure_table(restorer.case, magnitude)
+    rows = []
+    for i in range(start, stop):
+        rows += run_simulation(restorer, table, seed, magnitude, v, i, max_iterations)
+    return pd.DataFrame(rows)
+
+
+def _part(parts: Path, magnitude, v, start) -> Path:
+    return parts / f"M{magnitude}-v{v:g}-{start:07d}.parquet"
+
+
+def _run_chunk_to_file(args):
+    case, token, magnitude, v, seed, start, stop, options, solver, max_it, parts = args
+    df = run_chunk(case, token, magnitude, v, seed, start, stop, options, solver, max_it)
+    path = _part(Path(parts), magnitude, v, start)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+    return magnitude, v, start, stop
+
+
+def _execute(jobs: list, workers: int, client) -> Iterable:
+    if not jobs:
+        return
+    if client is not None:
+        from dask.distributed import as_completed
+
+        for f in as_completed(client.map(_run_chunk_to_file, jobs, pure=False)):
+            yield f.result()
+    elif workers == 1:
+        for job in jobs:
+            yield _run_chunk_to_file(job)
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
+            futures = [ex.submit(_run_chunk_to_file, job) for job in jobs]
+            for f in as_completed(futures):
+                yield f.result()
+
+
+def run_experiment(
+    case,
+    magnitudes: list[int],
+    resources: list[float],
+    simulations: int,
+    seed: int,
+    out: str | Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    options: INDPOptions | None = None,
+    solver: str = "highs",
+    max_iterations: int | None = None,
+    chunk: int = CHUNK,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Run ``simulations`` damage-and-recovery simulations for every magnitude and every ``v``.
+
+    Returns the records (one row per simulation and iteration, :data:`RECORD_COLUMNS` plus the
+    served share of each layer), also written to ``OUT/records.parquet``.
+    """
+    if simulations < 1:
+        raise InputError(f"simulations must be >= 1 (got {simulations})", location="--simulations")
+    if workers is not None and workers < 1:
+        raise InputError(f"workers must be >= 1 (got {workers})", location="--workers")
+    if chunk < 1:
+        raise InputError(f"chunk must be >= 1 (got {chunk})", location="--chunk")
+    for v in resources:
+        if v < 0:
+            raise InputError(f"resources per period must be >= 0 (got {v:g})", location="--v")
+    options = options or INDPOptions()
+    options.validate()
+    token = case_token(case)
+    loaded = _load(case)
+    for m in magnitudes:
+        failure_table(loaded, m)  # every magnitude exists, before anything is written
+    out = Path(out)
+    parts = out / "parts"
+    params = {
+        "case": token,
+        "magnitudes": list(magnitudes),
+        "v": [float(v) for v in resources],
+        "simulations": simulations,
+        "seed": seed,
+        "options": json.loads(json.dumps(asdict(options))),
+        "solver": solver,
+        "max_iterations": max_iterations,
+        "chunk": chunk,
+    }
+    pfile = out / PARAMS_FILE
+    if pfile.exists():
+        old = json.loads(pfile.read_text())
+        if old != params:
+            diff = ", ".join(k for k in params if old.get(k) != params[k])
+            raise InputError(
+                f"this directory holds a run with other arguments ({diff} differ); use another --out",
+                file=out,
+            )
+    workers = workers or os.cpu_count() or 1
+    client = cluster = None
+    if scheduler:
+        from resiliopt.simulation.montecarlo import _dask_client
+
+        client, cluster = _dask_client(scheduler, workers)
+    payload = case if isinstance(case, str | Path) else loaded
+    if isinstance(payload, Path):
+        payload = str(payload)
+    try:
+        parts.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(pfile, json.dumps(params, indent=1))
+        chunks = [
+            (m, float(v), s, min(s + chunk, simulations))
+            for m in magnitudes
+            for v in resources
+            for s in range(0, simulations, chunk)
+        ]
+        todo = [c for c in chunks if not _part(parts, c[0], c[1], c[2]).exists()]
+        total = len(magnitudes) * len(resources) * simulations
+        done = total - sum(b - a for _, _, a, b in todo)
+        if progress:
+            progress(done, total)
+        jobs = [
+            (payload, token, m, v, seed, a, b, options, solver, max_iterations, str(parts))
+            for m, v, a, b in todo
+        ]
+        for _, _, a, b in _execute(jobs, workers, client):
+            done += b - a
+            if progress:
+                progress(done, total)
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    rec = pd.concat([pd.read_parquet(_part(parts, m, v, a)) for m, v, a, _ in chunks], ignore_index=True)
+    rec = rec.sort_values(["magnitude", "v", "simulation", "iteration"], kind="stable").reset_index(drop=True)
+    tmp = out / ".records.parquet.tmp"
+    rec.to_parquet(tmp, index=False)
+    os.replace(tmp, out / "records.parquet")
+    return rec
+
+
+def per_iteration(records: pd.DataFrame, iterations: int | None = None) -> pd.DataFrame:
+    """Each simulation carried to ``iterations`` iterations as the authors' arrays are (a
+    finished simulation keeps its flow and unbalance costs and repairs nothing), with the
+    derived R4, R5 and R7; one row per (magnitude, v, simulation, iteration)."""
+    rows = []
+    n_it = iterations or int(records["iteration"].max())
+    served = [c for c in records.columns if c.startswith("served_")]
+    for (m, v, s), g in records.groupby(["magnitude", "v", "simulation"], sort=True):
+        g = g.sort_values("iteration")
+        k = len(g)
+        idx = np.minimum(np.arange(n_it), k - 1)
+        live = np.arange(n_it) < k
+        d = {"magnitude": m, "v": v, "simulation": s, "iteration": np.arange(1, n_it + 1)}
+        for col in ("flow_cost", "unbalance_cost", *served):
+            d[col] = g[col].to_numpy()[idx]
+        for col in ("reconstruction_cost", "space_preparation_cost", "arcs_recovered", "nodes_recovered"):
+            d[col] = np.where(live, g[col].to_numpy()[idx], 0.0)
+        rows.append(pd.DataFrame(d))
+    p = pd.concat(rows, ignore_index=True)
+    p["flow_reconstruction_preparation_cost"] = (
+        p["flow_cost"] + p["reconstruction_cost"] + p["space_preparation_cost"]
+    )
+    rs = p["reconstruction_cost"] + p["space_preparation_cost"]
+    p["cumulative_reconstruction_cost"] = (
+        rs.groupby([p["magnitude"], p["v"], p["simulation"]]).cumsum() + p["flow_cost"]
+    )
+    p["total_objective"] = p["flow_reconstruction_preparation_cost"] + p["unbalance_cost"]
+    return p
+
+
+def summarize(records: pd.DataFrame, iterations: int | None = None) -> pd.DataFrame:
+    """Mean, standard deviation and standard error per (magnitude, v, iteration, quantity)."""
+    p = per_iteration(records, iterations)
+    long = p.melt(
+        id_vars=["magnitude", "v", "simulation", "iteration"],
+        value_vars=[q for q, _ in QUANTITIES],
+        var_name="quantity",
+    )
+    g = long.groupby(["magnitude", "v", "iteration", "quantity"], sort=False)["value"]
+    s = g.agg(mean="mean", std="std", simulations="count").reset_index()
+    s["std"] = s["std"].fillna(0.0)
+    s["se"] = s["std"] / np.sqrt(s["simulations"])
+    s["R"] = s["quantity"].map(dict(QUANTITIES))
+    return s
+
+
+def compare_published(records: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """Our mean and standard error beside the published mean per iteration and quantity.
+
+    ``z`` is the difference over the combined standard error
+    :math:`\\sqrt{se_{ours}^2 + se_{pub}^2}` (the published standard error is std/sqrt(n));
+    ``within_3se`` flags :math:`|z| \\le 3`. Differences under 1e-6 of the published scale
+    count as zero (the published arrays carry round-off like 1e-12).
+    """
+    out = []
+    for (m, v), pub in published.groupby(["magnitude", "v"]):
+        rec = records[(records["magnitude"] == m) & (records["v"] == v)]
+        if not len(rec):
+            continue
+        n_it = max(int(pub["iteration"].max()), int(rec["iteration"].max()))
+        ours = summarize(rec, n_it)
+        mm = ours.merge(
+            pub[["magnitude", "v", "iteration", "quantity", "mean", "std", "simulations"]],
+            on=["magnitude", "v", "iteration", "quantity"],
+            how="left",
+            suffixes=("", "_published"),
+        )
+        out.append(mm)
+    if not out:
+        raise InputError("no simulated (magnitude, v) pair has published results", location="--magnitude")
+    c = pd.concat(out, ignore_index=True).rename(
+        columns={
+            "mean_published": "published_mean",
+            "std_published": "published_std",
+            "simulations_published": "published_simulations",
+        }
+    )
+    c["published_se"] = c["published_std"] / np.sqrt(c["published_simulations"])
+    c["diff"] = c["mean"] - c["published_mean"]
+    scale = c.groupby("quantity")["published_mean"].transform(lambda s: s.abs().max())
+    se = np.sqrt(c["se"] ** 2 + c["published_se"] ** 2)
+    tiny = c["diff"].abs() <= 1e-6 * scale.fillna(1.0) + 1e-9
+    c["z"] = np.where(tiny, 0.0, c["diff"] / se.where(se > 0))
+    c["within_3se"] = c["z"].abs() <= 3
+    return c[
+        [
+            "magnitude",
+            "v",
+            "iteration",
+            "quantity",
+            "R",
+            "mean",
+            "se",
+            "simulations",
+            "published_mean",
+            "published_se",
+            "diff",
+            "z",
+            "within_3se",
+        ]
+    ]
+
+
+def load_published(directory: str | Path) -> pd.DataFrame:
+    """All ``M*_recovery_mean_std.csv`` files of a directory, in one table."""
+    d = Path(directory)
+    files = sorted(d.glob("M*_recovery_mean_std.csv"))
+    if not files:
+        raise InputError("no M*_recovery_mean_std.csv files here", file=d)
+    tabs = []
+    for f in files:
+        t = pd.read_csv(f)
+        need = {"magnitude", "v", "iteration", "quantity", "mean", "std", "simulations"}
+        miss = need - set(t.columns)
+        if miss:
+            raise InputError(f"missing columns {sorted(miss)}", file=f)
+        tabs.append(t)
+    return pd.concat(tabs, ignore_index=True)
