@@ -145,12 +145,25 @@ class INDPOptions:
     tier1_min_share: float | None = None
     tier1_shortfall_penalty: float | None = None
     backups: tuple[BackupUnit, ...] = ()
+    #: "link": a two-way link is one element (one repair, one cost, one resource use);
+    #: "directed": each direction is its own arc with its own repair, cost and resource use,
+    #: as in the authors' data (one row per direction); a damaged link damages both;
+    #: "paired": a two-way link is repaired as one element, but as its two arcs: twice the
+    #: link's repair cost and resource use (the authors' counting, docs/indp.md).
+    arc_model: str = "link"
+    #: layers whose supply and demand are modelled (default: all); the nodes of the other
+    #: layers keep their state (damage, repair, dependencies) but have no demand or links.
+    service_layers: tuple[str, ...] | None = None
 
     def validate(self) -> None:
         if self.dependency_rule not in ("any", "all"):
             raise InputError(
                 f"dependency_rule must be 'any' or 'all' (got {self.dependency_rule!r})",
                 location="dependency_rule",
+            )
+        if self.arc_model not in ("link", "directed", "paired"):
+            raise InputError(
+                f"arc_model must be link, directed or paired (got {self.arc_model!r})", location="arc_model"
             )
         if self.tier1_min_share is not None and not 0.0 <= self.tier1_min_share <= 1.0:
             raise InputError(
@@ -183,11 +196,66 @@ class INDPData:
 def compile_case(case, options: INDPOptions | None = None) -> INDPData:
     """Index lists of ``case`` (an :class:`~resiliopt.infra.InfraCase`, see INFRA_CONTRACT)."""
     options = options or INDPOptions()
-    nt = case.nodes.set_index(["layer", "node"], drop=False).sort_index()
-    lt = case.links.set_index(["layer", "link"], drop=False).sort_index()
+    nodes_df = case.nodes.assign(layer=case.nodes["layer"].astype(str), node=case.nodes["node"].astype(str))
+    links_df = case.links.assign(layer=case.links["layer"].astype(str), link=case.links["link"].astype(str))
+    es = case.element_spaces
+    if es is not None:
+        es = es.assign(layer=es["layer"].astype(str), element=es["element"].astype(str))
+    units: dict = {}
+    if options.service_layers is not None:
+        known = set(case.layers["layer"].astype(str))
+        bad = set(options.service_layers) - known
+        if bad:
+            raise InputError(
+                f"unknown service layers {sorted(bad)} (case has {sorted(known)})", location="service_layers"
+            )
+        other = ~nodes_df["layer"].isin(options.service_layers)
+        nodes_df.loc[other, "demand"] = 0.0
+        for r in links_df[~links_df["layer"].isin(options.service_layers)].itertuples(index=False):
+            units[(r.layer, r.link)] = []  # damage there is accepted and has no effect
+        links_df = links_df[links_df["layer"].isin(options.service_layers)]
+        if es is not None:
+            es = es[(es["kind"] == "node") | es["layer"].isin(options.service_layers)]
+    if options.arc_model == "paired":
+        tw = links_df["two_way"].astype(bool)
+        links_df = links_df.assign(
+            repair_cost=links_df["repair_cost"].where(~tw, 2 * links_df["repair_cost"]),
+            resource_use=links_df["resource_use"].where(~tw, 2 * links_df["resource_use"]),
+        )
+    if options.arc_model == "directed":
+        rows, es_rows = [], []
+        space_of = {}
+        if es is not None:
+            for r in es[es["kind"] == "link"].itertuples(index=False):
+                space_of.setdefault((r.layer, r.element), []).append(r.space)
+        for r in links_df.to_dict("records"):
+            key = (r["layer"], r["link"])
+            if not r["two_way"]:
+                rows.append(r)
+                units[key] = [key]
+                continue
+            fwd = {**r, "link": f"{r['link']}:+", "two_way": False}
+            bwd = {**r, "link": f"{r['link']}:-", "from": r["to"], "to": r["from"], "two_way": False}
+            rows += [fwd, bwd]
+            units[key] = [(r["layer"], fwd["link"]), (r["layer"], bwd["link"])]
+            for u in units[key]:
+                es_rows += [("link", u[0], u[1], sp) for sp in space_of.get(key, [])]
+        links_df = pd.DataFrame(rows, columns=links_df.columns)
+        if es is not None:
+            es = pd.concat(
+                [
+                    es[es["kind"] == "node"],
+                    pd.DataFrame(es_rows, columns=["kind", "layer", "element", "space"]),
+                ],
+                ignore_index=True,
+            )
+    nt = nodes_df.set_index(["layer", "node"], drop=False).sort_index()
+    lt = links_df.set_index(["layer", "link"], drop=False).sort_index()
     nodes = [tuple(map(str, k)) for k in nt.index]
     node_set = set(nodes)
     links = [tuple(map(str, k)) for k in lt.index]
+    for k in links:
+        units.setdefault(k, [k])
     arcs, ends = [], {}
     frm, to, two = lt["from"].astype(str).tolist(), lt["to"].astype(str).tolist(), lt["two_way"].tolist()
     for (layer, link), o, e, tw in zip(links, frm, to, two, strict=True):
@@ -224,7 +292,6 @@ def compile_case(case, options: INDPOptions | None = None) -> INDPData:
         spaces = {str(r.space): float(r.preparation_cost) for r in case.spaces.itertuples(index=False)}
     node_spaces, link_spaces = [], []
     link_set = set(links)
-    es = case.element_spaces
     if es is not None:
         for r in es.itertuples(index=False):
             key = (str(r.layer), str(r.element))
@@ -248,7 +315,7 @@ def compile_case(case, options: INDPOptions | None = None) -> INDPData:
     if not resources:
         raise InputError("the case defines no repair resource", file=_source(case, "resources"))
     layers = [str(x) for x in case.layers["layer"]]
-    return INDPData(
+    data = INDPData(
         nodes,
         links,
         arcs,
@@ -262,6 +329,8 @@ def compile_case(case, options: INDPOptions | None = None) -> INDPData:
         resources,
         layers,
     )
+    data.extra["link_units"] = units
+    return data
 
 
 def _source(case, table):
@@ -483,16 +552,29 @@ def set_damage(model, nodes=(), links=()) -> None:
     """Mark exactly these elements as damaged (``nodes``: (layer, node) keys; ``links``:
     (layer, link) keys); every other element works. Changes mutable parameters only."""
     nodes = {tuple(map(str, k)) for k in nodes}
-    links = {tuple(map(str, k)) for k in links}
     d = model.data
+    units = d.extra.get("link_units", {})
+    links_in = {tuple(map(str, k)) for k in links}
+    links = set()
+    for k in links_in:
+        if k not in units:
+            raise InputError(f"damage names unknown link {k[1]!r} of layer {k[0]!r}", location="damage")
+        links.update(units[k])
     for k in nodes - set(d.nodes):
         raise InputError(f"damage names unknown node {k[1]!r} of layer {k[0]!r}", location="damage")
-    for k in links - set(d.links):
-        raise InputError(f"damage names unknown link {k[1]!r} of layer {k[0]!r}", location="damage")
     for k in d.nodes:
         model.dmg_node[k] = 1 if k in nodes else 0
     for k in d.links:
         model.dmg_link[k] = 1 if k in links else 0
+
+
+def mark_repaired(model, repairs) -> None:
+    """Take repairs as done: ``repairs`` are (kind, layer, element, ...) rows of a plan."""
+    for r in repairs:
+        if r[0] == "node":
+            model.dmg_node[r[1], r[2]] = 0
+        else:
+            model.dmg_link[r[1], r[2]] = 0
 
 
 def set_resources(model, per_period) -> None:

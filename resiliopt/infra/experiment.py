@@ -32,7 +32,7 @@ import pandas as pd
 
 from resiliopt._atomic import write_text_atomic
 from resiliopt.errors import InputError
-from resiliopt.formulations.indp import INDPOptions, set_damage
+from resiliopt.formulations.indp import INDPOptions, damaged, mark_repaired, set_damage
 
 CHUNK = 25
 PARAMS_FILE = "run.json"
@@ -137,44 +137,43 @@ def run_simulation(restorer, table, seed, magnitude, v, simulation, max_iteratio
     restorer.solver.reset()
     nodes = [(la, el) for k, la, el in dmg.itertuples(index=False) if k == "node"]
     links = [(la, el) for k, la, el in dmg.itertuples(index=False) if k == "link"]
-    left_n, left_l = set(nodes), set(links)
-    set_damage(restorer.model, left_n, left_l)
-    limit = max_iterations or len(nodes) + len(links) + 1
+    model = restorer.model
+    arcs = restorer.arcs_per_link
+    set_damage(model, nodes, links)
+    left_n, left_l = damaged(model)
+    limit = max_iterations or len(left_n) + len(left_l) + 1
     rows = []
     for it in range(1, limit + 1):
         r = restorer._solve()
         done = restorer._repairs()
         c = restorer._costs()[0]
-        for kind, la, el, _ in done:
-            (left_n if kind == "node" else left_l).discard((la, el))
-        rows.append(
-            {
-                "magnitude": magnitude,
-                "v": v,
-                "simulation": simulation,
-                "iteration": it,
-                "damaged_nodes": len(nodes),
-                "damaged_links": len(links),
-                "flow_cost": c["flow_cost"],
-                "reconstruction_cost": c["node_repair_cost"] + c["link_repair_cost"],
-                "space_preparation_cost": c["space_cost"],
-                "unbalance_cost": c["unbalance_cost"],
-                "extension_cost": c["extension_cost"],
-                "arcs_recovered": sum(1 for d in done if d[0] == "link"),
-                "nodes_recovered": sum(1 for d in done if d[0] == "node"),
-                "left_nodes": len(left_n),
-                "left_links": len(left_l),
-                "status": r.status,
-                "gap": r.gap if r.gap is not None else np.nan,
-                "seconds": r.seconds,
-            }
-        )
-        served = restorer._served()
-        for s in served:
-            rows[-1][f"served_{s['layer']}"] = s["share"]
+        mark_repaired(model, done)
+        left_n, left_l = damaged(model)
+        row = {
+            "magnitude": magnitude,
+            "v": v,
+            "simulation": simulation,
+            "iteration": it,
+            "damaged_nodes": len(nodes),
+            "damaged_links": len(links),
+            "flow_cost": c["flow_cost"],
+            "reconstruction_cost": c["node_repair_cost"] + c["link_repair_cost"],
+            "space_preparation_cost": c["space_cost"],
+            "unbalance_cost": c["unbalance_cost"],
+            "extension_cost": c["extension_cost"],
+            "arcs_recovered": sum(arcs.get(d[1:3], 1) for d in done if d[0] == "link"),
+            "nodes_recovered": sum(1 for d in done if d[0] == "node"),
+            "left_nodes": len(left_n),
+            "left_links": len(left_l),
+            "status": r.status,
+            "gap": r.gap if r.gap is not None else np.nan,
+            "seconds": r.seconds,
+        }
+        for s in restorer._served():
+            row[f"served_{s['layer']}"] = s["share"]
+        rows.append(row)
         if not done or not (left_n or left_l):
             break
-        set_damage(restorer.model, left_n, left_l)
     return rows
 
 

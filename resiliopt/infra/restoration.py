@@ -16,7 +16,15 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from resiliopt.errors import InputError, SolveError
-from resiliopt.formulations.indp import INDPOptions, build_indp, compile_case, set_damage, set_resources
+from resiliopt.formulations.indp import (
+    INDPOptions,
+    build_indp,
+    compile_case,
+    damaged,
+    mark_repaired,
+    set_damage,
+    set_resources,
+)
 from resiliopt.solvers.mip import PersistentMIP
 
 COST_TERMS = [
@@ -116,6 +124,10 @@ class Restorer:
             k: [n for n in self.data.nodes if n[0] == k and nt.at[n, "demand"] < 0] for k in self.data.layers
         }
         self._b = nt["demand"].to_dict()
+        #: arcs a repaired link counts as (the published R8): 2 for a two-way link when paired
+        lt = self.data.link_tab
+        two = self.options.arc_model == "paired"
+        self.arcs_per_link = {k: 2 if two and bool(lt.at[k, "two_way"]) else 1 for k in self.data.links}
 
     # -- one solve -------------------------------------------------------------------------
     def _solve(self):
@@ -207,8 +219,8 @@ class Restorer:
             raise InputError("the iterative INDP needs a Restorer built with periods=1", location="periods")
         nodes, links = _split_damage(damage)
         set_damage(self.model, nodes, links)
-        left_n, left_l = set(nodes), set(links)
-        limit = max_iterations if max_iterations is not None else len(nodes) + len(links) + 1
+        left_n, left_l = damaged(self.model)
+        limit = max_iterations if max_iterations is not None else len(left_n) + len(left_l) + 1
         reps, costs, served, mip, flows, nrows, res = [], [], [], [], [], [], []
         it = 0
         while it < limit:
@@ -224,13 +236,12 @@ class Restorer:
                 flows += f
                 nrows += nd
                 res += rs
-            for k, la, el, _ in done:
-                (left_n if k == "node" else left_l).discard((la, el))
+            mark_repaired(self.model, done)
+            left_n, left_l = damaged(self.model)
             if not done or not (left_n or left_l):
                 break
-            set_damage(self.model, left_n, left_l)
         plan = self._plan("iterative", reps, costs, served, flows, nrows, mip, res, nodes, links)
-        plan.unrepaired = damage_table(sorted(left_n), sorted(left_l))
+        plan.unrepaired = damage_table(left_n, left_l)
         return plan
 
     def td(self, damage) -> Plan:
@@ -242,9 +253,10 @@ class Restorer:
         reps = self._repairs()
         f, nd, rs = self._detail()
         plan = self._plan("td", reps, self._costs(), self._served(), f, nd, mip, rs, nodes, links)
+        left_n, left_l = damaged(self.model)
         rep = {(k, la, el) for k, la, el, _ in reps}
         plan.unrepaired = damage_table(
-            [k for k in nodes if ("node", *k) not in rep], [k for k in links if ("link", *k) not in rep]
+            [k for k in left_n if ("node", *k) not in rep], [k for k in left_l if ("link", *k) not in rep]
         )
         return plan
 
