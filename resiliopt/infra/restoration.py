@@ -124,6 +124,7 @@ class Restorer:
             k: [n for n in self.data.nodes if n[0] == k and nt.at[n, "demand"] < 0] for k in self.data.layers
         }
         self._b = nt["demand"].to_dict()
+        self._terms = None
         #: arcs a repaired link counts as (the published R8): 2 for a two-way link when paired
         lt = self.data.link_tab
         two = self.options.arc_model == "paired"
@@ -148,13 +149,32 @@ class Restorer:
                     out.append(("link", k[0], k[1], t))
         return out
 
+    def _linear_terms(self):
+        """Each cost expression as (variables, coefficients, constant), extracted once."""
+        from pyomo.repn import generate_standard_repn
+
+        m = self.model
+        out = {}
+        for term in COST_TERMS:
+            for t in m.T:
+                repn = generate_standard_repn(getattr(m, term)[t].expr, compute_values=True)
+                out[term, t] = (
+                    list(repn.linear_vars),
+                    np.array(repn.linear_coefs, dtype=float),
+                    float(repn.constant),
+                )
+        return out
+
     def _costs(self, offset: int = 0) -> list[dict]:
         m = self.model
+        if self._terms is None:
+            self._terms = self._linear_terms()
         rows = []
         for t in m.T:
             r = {"period": t + offset}
             for term in COST_TERMS:
-                r[term] = float(pyo.value(getattr(m, term)[t]))
+                vs, cs, c0 = self._terms[term, t]
+                r[term] = float(np.dot(cs, [v.value or 0.0 for v in vs])) + c0 if vs else c0
             r["objective"] = sum(r[term] for term in COST_TERMS)
             rows.append(r)
         return rows

@@ -124,7 +124,10 @@ class PersistentMIP:
         if not has:
             return MipResult(status, None, None, None, seconds, self.solver)
         res.solution_loader.load_vars()
-        obj = float(pyo.value(next(model.component_data_objects(pyo.Objective, active=True))))
+        obj = res.incumbent_objective
+        if obj is None:
+            obj = pyo.value(next(model.component_data_objects(pyo.Objective, active=True)))
+        obj = float(obj)
         bound = res.objective_bound
         bound = float(bound) if bound is not None else None
         gap = abs(obj - bound) / max(1.0, abs(obj)) if bound is not None else None
