@@ -20,7 +20,7 @@ from resiliopt.infra.experiment import (
     sample_damage,
 )
 
-PUBLISHED = "/work/shared/data/indp_shelby_2015/published"
+PUBLISHED = None  # the bundled copy (data/indp_published)
 
 
 def _strip(rec: pd.DataFrame) -> pd.DataFrame:
@@ -32,10 +32,10 @@ def test_damage_draws_follow_the_probabilities():
     tab = failure_table(case, 6)
     a = sample_damage(tab, 3, 6, 11)
     assert a.equals(sample_damage(tab, 3, 6, 11))
-    counts = pd.concat([sample_damage(tab, 3, 6, i) for i in range(1500)]).value_counts(["kind", "element"])
-    share = counts / 1500
+    counts = pd.concat([sample_damage(tab, 3, 6, i) for i in range(600)]).value_counts(["kind", "element"])
+    share = counts / 600
     p = tab.set_index(["kind", "element"])["p"]
-    se = np.sqrt(p * (1 - p) / 1500)
+    se = np.sqrt(p * (1 - p) / 600)
     assert ((share.reindex(p.index, fill_value=0) - p).abs() <= 4 * se).all()
     with pytest.raises(InputError, match="magnitude 9"):
         failure_table(case, 9)
@@ -43,23 +43,23 @@ def test_damage_draws_follow_the_probabilities():
 
 def test_same_seed_same_numbers_at_any_worker_count_and_resume(tmp_path):
     case = toy_case(v=1)
-    one = run_experiment(case, [6], [1, 2], 30, 5, tmp_path / "a", workers=1, chunk=8)
-    two = run_experiment(case, [6], [1, 2], 30, 5, tmp_path / "b", workers=2, chunk=8)
+    one = run_experiment(case, [6], [1, 2], 16, 5, tmp_path / "a", workers=1, chunk=6)
+    two = run_experiment(case, [6], [1, 2], 16, 5, tmp_path / "b", workers=2, chunk=6)
     pd.testing.assert_frame_equal(_strip(one), _strip(two))
     assert one["status"].eq("optimal").all() and one["gap"].max() <= 1e-9
     # a lost chunk is recomputed, the others are read back
     parts = sorted((tmp_path / "a" / "parts").glob("*.parquet"))
     kept = {p: p.stat().st_mtime_ns for p in parts[1:]}
     parts[0].unlink()
-    again = run_experiment(case, [6], [1, 2], 30, 5, tmp_path / "a", workers=1, chunk=8)
+    again = run_experiment(case, [6], [1, 2], 16, 5, tmp_path / "a", workers=1, chunk=6)
     pd.testing.assert_frame_equal(_strip(one), _strip(again))
     assert all(p.stat().st_mtime_ns == t for p, t in kept.items())
-    # more simulations extend the run: the first 30 are not recomputed
-    more = run_experiment(case, [6], [1, 2], 40, 5, tmp_path / "a", workers=1, chunk=8)
-    pd.testing.assert_frame_equal(_strip(more[more.simulation < 30]).reset_index(drop=True), _strip(one))
+    # more simulations extend the run: the first 16 are not recomputed
+    more = run_experiment(case, [6], [1, 2], 20, 5, tmp_path / "a", workers=1, chunk=6)
+    pd.testing.assert_frame_equal(_strip(more[more.simulation < 16]).reset_index(drop=True), _strip(one))
     # other arguments: refused, nothing overwritten
     with pytest.raises(InputError, match="seed"):
-        run_experiment(case, [6], [1, 2], 30, 6, tmp_path / "a", workers=1, chunk=8)
+        run_experiment(case, [6], [1, 2], 16, 6, tmp_path / "a", workers=1, chunk=6)
     assert json.loads((tmp_path / "a" / "run.json").read_text())["seed"] == 5
 
 

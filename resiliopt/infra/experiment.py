@@ -438,9 +438,16 @@ def compare_published(records: pd.DataFrame, published: pd.DataFrame) -> pd.Data
     ]
 
 
-def load_published(directory: str | Path) -> pd.DataFrame:
-    """All ``M*_recovery_mean_std.csv`` files of a directory, in one table."""
-    d = Path(directory)
+def published_dir() -> Path:
+    """The bundled published results (data/indp_published: M6 and M7 of Gonzalez et al. 2016)."""
+    from resiliopt.case import bundled_data_dir
+
+    return bundled_data_dir() / "indp_published"
+
+
+def load_published(directory: str | Path | None = None) -> pd.DataFrame:
+    """All ``M*_recovery_mean_std.csv`` files of a directory (default: :func:`published_dir`)."""
+    d = Path(directory) if directory is not None else published_dir()
     files = sorted(d.glob("M*_recovery_mean_std.csv"))
     if not files:
         raise InputError("no M*_recovery_mean_std.csv files here", file=d)

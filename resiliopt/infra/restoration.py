@@ -352,19 +352,34 @@ def check_plan(case, plan: Plan, options: INDPOptions | None = None, tol: float 
     links_t = links_t.set_index(["layer", "link"])
     periods = sorted(plan.costs["period"].astype(int))
     dmg = {(r.kind, r.layer, r.element) for r in plan.damage.itertuples(index=False)}
+    directed = options.arc_model == "directed"
+    factor = 2.0 if options.arc_model == "paired" else 1.0
+
+    def base(kind, el):
+        """(link id, direction) of a repaired unit: "X:+" / "X:-" are the arcs of link X."""
+        if kind == "link" and directed and el[-2:] in (":+", ":-"):
+            return el[:-2], el[-1]
+        return el, None
+
     rep = plan.repairs
     keys = list(zip(rep["kind"], rep["layer"], rep["element"], strict=True))
-    add(
-        "repairs only damaged elements",
-        all(k in dmg for k in keys),
-        str([k for k in keys if k not in dmg][:5]),
-    )
+    bad = [k for k in keys if (k[0], k[1], base(k[0], k[2])[0]) not in dmg]
+    add("repairs only damaged elements", not bad, str(bad[:5]))
     add("each element repaired at most once", len(keys) == len(set(keys)))
     add("repairs within the plan's periods", rep["period"].isin(periods).all() if len(rep) else True)
 
+    if options.service_layers is not None:
+        nodes_t.loc[~nodes_t.index.get_level_values("layer").isin(options.service_layers), "demand"] = 0.0
+
+    def attr(kind, layer, el, col):
+        if kind == "node":
+            return float(nodes_t.at[(layer, el), col])
+        b = base(kind, el)[0]
+        f = factor if bool(links_t.at[(layer, b), "two_way"]) else 1.0
+        return f * float(links_t.at[(layer, b), col])
+
     def use(r):
-        tab = nodes_t if r.kind == "node" else links_t
-        return float(tab.at[(r.layer, r.element), "resource_use"])
+        return attr(r.kind, r.layer, r.element, "resource_use")
 
     used = {}
     for r in rep.itertuples(index=False):
@@ -403,22 +418,31 @@ def check_plan(case, plan: Plan, options: INDPOptions | None = None, tol: float 
             if p <= t
         }
         up_node = {k for k in nodes_t.index if ("node", *k) not in dmg or ("node", *k) in fixed}
-        up_link = {k for k in links_t.index if ("link", *k) not in dmg or ("link", *k) in fixed}
+
+        def link_up(layer, el, d, fixed=fixed):
+            """Link ``el`` works in direction ``d`` ("+" from->to, "-" back) at period t."""
+            if ("link", layer, el) not in dmg:
+                return True
+            unit = f"{el}:{d}" if directed else el
+            return ("link", layer, unit) in fixed
+
         works = _dependency_closure(up_node, deps, options.dependency_rule)
         ft = flows[flows["period"] == t]
         net = dict.fromkeys(nodes_t.index, 0.0)
         flow_cost = 0.0
         for la, li, fr, to, x in zip(ft["layer"], ft["link"], ft["from"], ft["to"], ft["flow"], strict=True):
-            k = (str(la), str(li))
+            li_base, _ = base("link", str(li))
+            k = (str(la), li_base)
             a, b, two = link_end[k]
             o, e = (k[0], str(fr)), (k[0], str(to))
             if x < -tol:
                 ok_flow = False
             if x > float(links_t.at[k, "capacity"]) * (1 + tol) + tol:
                 ok_cap = False
-            if not ((o[1], e[1]) == (a, b) or (two and (o[1], e[1]) == (b, a))):
+            d = "+" if (o[1], e[1]) == (a, b) else "-"
+            if not (d == "+" or (two and (o[1], e[1]) == (b, a))):
                 ok_dir = False
-            if x > tol and not (k in up_link and o in works and e in works):
+            if x > tol and not (link_up(k[0], li_base, d) and o in works and e in works):
                 ok_flow = False
             net[o] += x
             net[e] -= x
@@ -433,12 +457,12 @@ def check_plan(case, plan: Plan, options: INDPOptions | None = None, tol: float 
                 -gap, 0.0
             )
         rt = rep[rep["period"] == t]
-        repair = sum(
-            float((nodes_t if r.kind == "node" else links_t).at[(r.layer, r.element), "repair_cost"])
-            for r in rt.itertuples(index=False)
-        )
+        repair = sum(attr(r.kind, r.layer, r.element, "repair_cost") for r in rt.itertuples(index=False))
         prepared = set().union(
-            *[space_of.get((r.kind, r.layer, r.element), set()) for r in rt.itertuples(index=False)]
+            *[
+                space_of.get((r.kind, r.layer, base(r.kind, r.element)[0]), set())
+                for r in rt.itertuples(index=False)
+            ]
         )
         space = sum(float(spaces[s]) for s in prepared)
         ext = float(costs.at[t, "extension_cost"]) if "extension_cost" in costs else 0.0

@@ -117,7 +117,12 @@ class PersistentMIP:
         else:
             kw["solver_options"] = {"parallel/maxnthreads": self.threads, **self.options}
         t0 = time.perf_counter()
-        res = self._opt.solve(model, **kw)
+        try:
+            res = self._opt.solve(model, **kw)
+        except Exception as exc:  # noqa: BLE001 - e.g. SCIP's "error in LP solver!"
+            if self.solver == "highs":
+                raise
+            return MipResult(f"error: {exc}", None, None, None, time.perf_counter() - t0, self.solver)
         seconds = time.perf_counter() - t0
         status = _STATUS.get(res.termination_condition, "error")
         has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
