@@ -418,7 +418,8 @@ def compare_published(records: pd.DataFrame, published: pd.DataFrame) -> pd.Data
     se = np.sqrt(ours**2 + c["published_se"] ** 2)
     tiny = c["diff"].abs() <= 1e-6 * scale.fillna(1.0) + 1e-9
     c["z"] = np.where(tiny, 0.0, c["diff"] / se.where(se > 0))
-    c["within_3se"] = c["z"].abs() <= 3
+    has = c["published_mean"].notna()
+    c["within_3se"] = pd.array((c["z"].abs() <= 3).where(has, None), dtype="boolean")  # NA: nothing published
     return c[
         [
             "magnitude",
