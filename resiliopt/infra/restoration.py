@@ -121,7 +121,9 @@ class Restorer:
         self._yr = {k: [m.yr[k, t] for t in T] for k in self.data.links}
         nt = self.data.node_tab
         # layers without demand (not served in this reading) have no served share
-        dn = {k: [n for n in self.data.nodes if n[0] == k and nt.at[n, "demand"] < 0] for k in self.data.layers}
+        dn = {
+            k: [n for n in self.data.nodes if n[0] == k and nt.at[n, "demand"] < 0] for k in self.data.layers
+        }
         self._demand_nodes = {k: v for k, v in dn.items() if v}
         self._b = nt["demand"].to_dict()
         self._terms = None
