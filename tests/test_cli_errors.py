@@ -40,6 +40,8 @@ ARGS = {  # keyed by command name, or the full path of a sub-command ("infra cas
     "infra served": ["shelby-indp"],
     "infra cascade": ["shelby-indp"],
     "infra criticality": ["shelby-indp"],
+    "infra restore": ["shelby-indp"],
+    "infra simulate": ["shelby-indp"],
 }
 BAD_INT = ["abc", "1.5", "1e12", "-1", "1" + "0" * 30, ""]
 BAD_FLOAT = ["abc", "nan", "inf", "-inf", "1e400", ""]

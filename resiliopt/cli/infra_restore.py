@@ -20,11 +20,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from resiliopt.cli import _options as opt
+from resiliopt.cli._output import plain_console, print_json
 from resiliopt.cli.infra import CASE, JSON, dumps, infra_app
 from resiliopt.errors import InputError
 
-console = Console(highlight=False)
+console = plain_console()
 err = Console(highlight=False, stderr=True)
+MAGNITUDE = opt.Number(int, 0, 12, what="a whole magnitude")
+PERIODS = opt.Number(int, 1, 1000, what="a whole number of periods")
 
 READINGS = ("model", "published")
 
@@ -82,7 +86,9 @@ READING = typer.Option(
 ARC_MODEL = typer.Option(None, "--arc-model", help="link | directed | paired (overrides --reading)")
 SERVICE = typer.Option(None, "--service-layers", help="comma-separated layers whose demand is served")
 RULE = typer.Option("any", "--dependency-rule", help="any (paper: sum of gamma >= 1 per layer) | all")
-TIER1 = typer.Option(None, "--tier1-share", help="minimum served share of tier-1 loads per layer and period")
+TIER1 = opt.SHARE.option(
+    None, "--tier1-share", help="minimum served share of tier-1 loads per layer and period"
+)
 BACKUP = typer.Option(None, "--backup", help="mobile backup units LAYER:COUNT:CAPACITY[:COST] (repeatable)")
 SOLVER = typer.Option("highs", "--solver", help="highs | scip")
 
@@ -121,12 +127,14 @@ def restore_cmd(
     damage_file: Path = typer.Option(
         None, "--damage-file", help="CSV of failed elements: kind, layer, element"
     ),
-    magnitude: int = typer.Option(None, "--magnitude", help="draw the damage from the failure probabilities"),
-    seed: int = typer.Option(0, "--seed", help="seed of the damage draw (with --magnitude)"),
-    simulation: int = typer.Option(0, "--simulation", help="index of the draw (with --magnitude)"),
+    magnitude: int = MAGNITUDE.option(
+        None, "--magnitude", help="draw the damage from the failure probabilities"
+    ),
+    seed: int = opt.SEED.option(0, "--seed", help="seed of the damage draw (with --magnitude)"),
+    simulation: int = opt.SCENARIO.option(0, "--simulation", help="index of the draw (with --magnitude)"),
     method: str = typer.Option("iterative", "--method", help="iterative (INDP, one period at a time) | td"),
-    periods: int = typer.Option(10, "--periods", help="td-INDP horizon T"),
-    v: float = typer.Option(None, "--v", help="repair resources per period (default: the case's)"),
+    periods: int = PERIODS.option(10, "--periods", help="td-INDP horizon T"),
+    v: float = opt.NONNEG.option(None, "--v", help="repair resources per period (default: the case's)"),
     reading: str = READING,
     arc_model: str = ARC_MODEL,
     service_layers: str = SERVICE,
@@ -134,15 +142,20 @@ def restore_cmd(
     tier1_share: float = TIER1,
     backup: list[str] = BACKUP,
     solver: str = SOLVER,
-    out: Path = typer.Option(None, "--out", help="write the plan's tables and plots here"),
+    out: Path = typer.Option(
+        None, "--out", help="write the plan's tables and plots here (replaced atomically)"
+    ),
+    force: bool = opt.FORCE,
     no_plots: bool = typer.Option(False, "--no-plots"),
     as_json: bool = JSON,
-) -> None:
+) -> int:
     """Optimal restoration plan (INDP / td-INDP) for one damage, checked against the input."""
-    from resiliopt._atomic import atomic_directory
+    from resiliopt._atomic import atomic_directory, check_output_dir
     from resiliopt.infra import load_infra_case
     from resiliopt.infra.restoration import check_plan, restore
 
+    if out is not None:
+        check_output_dir(out, "infra restore", force)
     opts = _options(reading, arc_model, service_layers, dependency_rule, tier1_share, backup)
     c = load_infra_case(case)
     dmg, what = _damage(c, damage, damage_file, magnitude, seed, simulation)
@@ -174,7 +187,7 @@ def restore_cmd(
         "checks": chk.checks.to_dict(orient="records"),
     }
     if out is not None:
-        with atomic_directory(out) as tmp:
+        with atomic_directory(out, "infra restore", force) as tmp:
             plan.repairs.to_csv(tmp / "repairs.csv", index=False)
             plan.costs.to_csv(tmp / "costs.csv", index=False)
             plan.served.to_csv(tmp / "served.csv", index=False)
@@ -192,9 +205,10 @@ def restore_cmd(
                 from resiliopt.reports.indp_plots import restoration_curves
 
                 restoration_curves(plan.served, tmp, f"{c.name}: {method} INDP, {what}")
+    code = 0 if chk.ok and summary["all_optimal"] else 1
     if as_json:
-        print(dumps(summary))
-        return
+        print_json(summary)
+        return code
     t = Table(
         title=f"{c.name}: {method} INDP, {what} ({summary['damaged']['nodes']} nodes, "
         f"{summary['damaged']['links']} links damaged)"
@@ -227,6 +241,7 @@ def restore_cmd(
             console.print(f"  [red]failed[/]: {r.check} {r.detail}")
     if out is not None:
         console.print(f"tables and plots in {out}")
+    return code
 
 
 def _floats(s: str, name: str) -> list[float]:
@@ -244,12 +259,14 @@ def simulate_cmd(
     case: str = CASE,
     magnitudes: str = typer.Option("6", "--magnitudes", help="comma-separated earthquake magnitudes"),
     v: str = typer.Option("3", "--v", help="comma-separated repair resources per period"),
-    simulations: int = typer.Option(1000, "--simulations", help="damage-and-recovery simulations per (M, v)"),
-    seed: int = typer.Option(0, "--seed"),
+    simulations: int = opt.SCENARIOS.option(
+        1000, "--simulations", help="damage-and-recovery simulations per (M, v)"
+    ),
+    seed: int = opt.SEED.option(0, "--seed", help="run seed"),
     out: Path = typer.Option(
         ..., "--out", help="output directory (a killed run resumes here; more --simulations extend it)"
     ),
-    workers: int = typer.Option(None, "--workers", help="local worker processes (default: all cores)"),
+    workers: int = opt.WORKERS.option(None, "--workers", help="local worker processes (default: all cores)"),
     scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address, or 'local'"),
     reading: str = READING,
     arc_model: str = ARC_MODEL,
@@ -267,7 +284,7 @@ def simulate_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Monte Carlo of damage (failure probabilities) and iterative INDP recovery, per M and v."""
-    from resiliopt._atomic import write_text_atomic
+    from resiliopt._atomic import output_directory, write_text_atomic
     from resiliopt.infra.experiment import (
         compare_published,
         load_published,
@@ -279,100 +296,102 @@ def simulate_cmd(
     opts = _options(reading, arc_model, service_layers, dependency_rule, None, None)
     mags = [int(x) for x in _floats(magnitudes, "--magnitudes")]
     vs = _floats(v, "--v")
-    pub = None
-    if published is not None:
-        pub = load_published(None if published == "bundled" else Path(published))
-    t0 = time.perf_counter()
-    if no_progress or as_json:
-        rec = run_experiment(case, mags, vs, simulations, seed, out, workers, scheduler, opts, solver)
-    else:
-        cols = [
-            TextColumn("simulations"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-        ]
-        with Progress(*cols, console=err) as p:
-            task = p.add_task("sims", total=None)
+    with output_directory(out, "infra simulate"):
+        pub = None
+        if published is not None:
+            pub = load_published(None if published == "bundled" else Path(published))
+        t0 = time.perf_counter()
+        if no_progress or as_json:
+            rec = run_experiment(case, mags, vs, simulations, seed, out, workers, scheduler, opts, solver)
+        else:
+            cols = [
+                TextColumn("simulations"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+            ]
+            with Progress(*cols, console=err) as p:
+                task = p.add_task("sims", total=None)
 
-            def cb(done, total):
-                p.update(task, completed=done, total=total)
+                def cb(done, total):
+                    p.update(task, completed=done, total=total)
 
-            rec = run_experiment(
-                case, mags, vs, simulations, seed, out, workers, scheduler, opts, solver, progress=cb
+                rec = run_experiment(
+                    case, mags, vs, simulations, seed, out, workers, scheduler, opts, solver, progress=cb
+                )
+        elapsed = time.perf_counter() - t0
+        out = Path(out)
+        summ = summarize(rec)
+        summ.to_csv(out / ".summary.csv.tmp", index=False)
+        (out / ".summary.csv.tmp").replace(out / "summary.csv")
+        cmp = None
+        if pub is not None:
+            cmp = compare_published(rec, pub)
+            cmp.to_csv(out / ".comparison.csv.tmp", index=False)
+            (out / ".comparison.csv.tmp").replace(out / "comparison.csv")
+        if not no_plots:
+            from resiliopt.reports.indp_plots import comparison_plot, fan_charts
+
+            fan_charts(per_iteration(rec), out)
+            if cmp is not None:
+                comparison_plot(cmp, out)
+        last = rec.groupby(["magnitude", "v", "simulation"]).tail(1)
+        per = (
+            last.groupby(["magnitude", "v"])
+            .agg(
+                simulations=("simulation", "size"),
+                iterations_mean=("iteration", "mean"),
+                unbalanced_at_end=("unbalance_cost", lambda s: int((s > 1e-6).sum())),
             )
-    elapsed = time.perf_counter() - t0
-    out = Path(out)
-    summ = summarize(rec)
-    summ.to_csv(out / ".summary.csv.tmp", index=False)
-    (out / ".summary.csv.tmp").replace(out / "summary.csv")
-    cmp = None
-    if pub is not None:
-        cmp = compare_published(rec, pub)
-        cmp.to_csv(out / ".comparison.csv.tmp", index=False)
-        (out / ".comparison.csv.tmp").replace(out / "comparison.csv")
-    if not no_plots:
-        from resiliopt.reports.indp_plots import comparison_plot, fan_charts
-
-        fan_charts(per_iteration(rec), out)
+            .reset_index()
+        )
+        result = {
+            "out": str(out),
+            "seconds_this_invocation": round(elapsed, 2),
+            "runs": per.to_dict(orient="records"),
+            "max_gap": float(rec["gap"].max()),
+            "all_optimal": bool((rec["status"] == "optimal").all()),
+        }
         if cmp is not None:
-            comparison_plot(cmp, out)
-    last = rec.groupby(["magnitude", "v", "simulation"]).tail(1)
-    per = (
-        last.groupby(["magnitude", "v"])
-        .agg(
-            simulations=("simulation", "size"),
-            iterations_mean=("iteration", "mean"),
-            unbalanced_at_end=("unbalance_cost", lambda s: int((s > 1e-6).sum())),
-        )
-        .reset_index()
-    )
-    result = {
-        "out": str(out),
-        "seconds_this_invocation": round(elapsed, 2),
-        "runs": per.to_dict(orient="records"),
-        "max_gap": float(rec["gap"].max()),
-        "all_optimal": bool((rec["status"] == "optimal").all()),
-    }
-    if cmp is not None:
-        result["published_cells"] = int(cmp["published_mean"].notna().sum())
-        result["beyond_3se"] = int((~cmp["within_3se"] & cmp["published_mean"].notna()).sum())
-    write_text_atomic(out / "summary.json", json.dumps(json.loads(dumps(result)), indent=1))
-    if as_json:
-        print(dumps(result))
-        return
-    t = Table(title=f"{case}: iterative INDP, seed {seed}")
-    for col in ("M", "v", "simulations", "mean iterations", "unbalanced at the end"):
-        t.add_column(col, justify="right")
-    for r in per.itertuples(index=False):
-        t.add_row(
-            f"{r.magnitude:g}",
-            f"{r.v:g}",
-            str(r.simulations),
-            f"{r.iterations_mean:.2f}",
-            str(int(r.unbalanced_at_end)),
-        )
-    console.print(t)
-    if cmp is not None:
-        q = cmp[(cmp["v"] == vs[0]) & (cmp["magnitude"] == mags[0])]
-        t2 = Table(title=f"M{mags[0]} v={vs[0]:g} vs published: mean (se) / published mean, z")
-        t2.add_column("quantity")
-        its = sorted(q["iteration"].unique())
-        for it in its:
-            t2.add_column(f"it {it}", justify="right")
-        for name, g in q.groupby("quantity", sort=False):
-            g = g.set_index("iteration")
-            t2.add_row(
-                name,
-                *[
-                    f"{g.at[i, 'mean']:.4g} ({g.at[i, 'se']:.2g})\n{g.at[i, 'published_mean']:.4g}, "
-                    f"z={g.at[i, 'z']:.1f}"
-                    for i in its
-                ],
+            result["published_cells"] = int(cmp["published_mean"].notna().sum())
+            result["beyond_3se"] = int((~cmp["within_3se"] & cmp["published_mean"].notna()).sum())
+        write_text_atomic(out / "summary.json", json.dumps(json.loads(dumps(result)), indent=1))
+        if as_json:
+            print_json(result)
+            return
+        t = Table(title=f"{case}: iterative INDP, seed {seed}")
+        for col in ("M", "v", "simulations", "mean iterations", "unbalanced at the end"):
+            t.add_column(col, justify="right")
+        for r in per.itertuples(index=False):
+            t.add_row(
+                f"{r.magnitude:g}",
+                f"{r.v:g}",
+                str(r.simulations),
+                f"{r.iterations_mean:.2f}",
+                str(int(r.unbalanced_at_end)),
             )
-        console.print(t2)
-        console.print(
-            f"{result['beyond_3se']} of {result['published_cells']} published cells beyond 3 standard errors"
-        )
-    console.print(f"max MIP gap {result['max_gap']:.2g}; tables and plots in {out}; {elapsed:.1f} s")
+        console.print(t)
+        if cmp is not None:
+            q = cmp[(cmp["v"] == vs[0]) & (cmp["magnitude"] == mags[0])]
+            t2 = Table(title=f"M{mags[0]} v={vs[0]:g} vs published: mean (se) / published mean, z")
+            t2.add_column("quantity")
+            its = sorted(q["iteration"].unique())
+            for it in its:
+                t2.add_column(f"it {it}", justify="right")
+            for name, g in q.groupby("quantity", sort=False):
+                g = g.set_index("iteration")
+                t2.add_row(
+                    name,
+                    *[
+                        f"{g.at[i, 'mean']:.4g} ({g.at[i, 'se']:.2g})\n{g.at[i, 'published_mean']:.4g}, "
+                        f"z={g.at[i, 'z']:.1f}"
+                        for i in its
+                    ],
+                )
+            console.print(t2)
+            console.print(
+                f"{result['beyond_3se']} of {result['published_cells']} published cells "
+                "beyond 3 standard errors"
+            )
+        console.print(f"max MIP gap {result['max_gap']:.2g}; tables and plots in {out}; {elapsed:.1f} s")
