@@ -36,6 +36,10 @@ JSON_RUNS = {
     "infra served": [["shelby-extended", "--damage", "set0/sce1"], ["shelby-indp", "--magnitude", "7"]],
     "infra cascade": [["shelby-extended", "--damage", "set0/sce1"]],
     "infra criticality": [["shelby-indp", "--k", "1", "--candidates", "nodes", "--top", "3"]],
+    "infra restore": [["shelby-indp", "--magnitude", "6", "--reading", "published"]],
+    "infra simulate": [
+        "shelby-indp --simulations 2 --workers 1 --reading published --no-plots --out {tmp}/s".split()
+    ],
 }
 
 
