@@ -79,7 +79,8 @@ def comparison_plot(cmp: pd.DataFrame, out: str | Path) -> list[Path]:
                 ax.set_yscale("symlog", linthresh=1e5)
             ax.grid(alpha=0.3)
         axes[0, 0].legend(fontsize=6, ncol=2)
-        n = int(gm["simulations"].max()) if len(gm) else 0
+        lo, hi = (int(gm["simulations"].min()), int(gm["simulations"].max())) if len(gm) else (0, 0)
+        n = f"{lo}" if lo == hi else f"{lo}-{hi}"
         fig.suptitle(f"M{m:g}: ours ({n} simulations, mean +- 3 se) vs published (1000 simulations)")
         fig.tight_layout()
         paths += save_figure(fig, Path(out), f"published_M{m:g}")
