@@ -86,3 +86,11 @@ def test_published_m6_curves_within_three_standard_errors(tmp_path):
     assert cmp["within_3se"].all(), cmp[~cmp["within_3se"]]
     first = cmp[(cmp.quantity == "flow_cost") & (cmp.iteration == 1)].iloc[0]
     assert first["mean"] == pytest.approx(first["published_mean"], rel=0.05)
+
+
+def test_dask_local_cluster_gives_the_same_numbers(tmp_path):
+    pytest.importorskip("dask.distributed")
+    kw = dict(options=PUBLISHED_READING, chunk=3)
+    a = run_experiment("shelby-indp", [6], [3], 6, 1, tmp_path / "d", workers=2, scheduler="local", **kw)
+    b = run_experiment("shelby-indp", [6], [3], 6, 1, tmp_path / "p", workers=1, **kw)
+    pd.testing.assert_frame_equal(_strip(a), _strip(b))
