@@ -238,9 +238,7 @@ def demo_cmd(
     case: str = typer.Argument("beijing", help="case to run"),
     out: Path = typer.Option(Path("resiliopt-demo"), "--out", help="output directory"),
     seed: int = opt.SEED.option(1, "--seed"),
-    scenarios: int = opt.SCENARIOS.option(
-        100, "--scenarios", help="scenarios of the small Monte Carlo"
-    ),
+    scenarios: int = opt.SCENARIOS.option(100, "--scenarios", help="scenarios of the small Monte Carlo"),
     days: int = opt.DAYS.option(365, "--days"),
     workers: int = opt.WORKERS.option(None, "--workers"),
 ) -> None:
