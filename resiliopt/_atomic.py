@@ -295,3 +295,15 @@ def output_directory(out: str | Path, command: str) -> Iterator[Path]:
         added = {rel: None for rel in set(_walk(out)) - before} if out.is_dir() else {}
         if added or man is not None:  # nothing written: leave the folder as it was
             _write_manifest(out, command, {**old, **added}, complete=finished)
+
+
+def add_to_manifest(out: str | Path, rel: str) -> None:
+    """Record the file ``out/rel`` (written by resiliopt after the command, e.g. a report) in
+    the folder's manifest, if the folder has one; its command and completeness are kept."""
+    out = Path(out)
+    man = read_manifest(out)
+    if man is None or not (out / rel).is_file():
+        return
+    files = dict(man["files"])
+    files[rel] = _sha256(out / rel)
+    _write_manifest(out, man["command"], files, bool(man.get("complete", True)))

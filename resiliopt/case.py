@@ -57,6 +57,8 @@ class CaseData:
     bridges: s.Bridges
     buildings: s.Buildings
     community: s.Community
+    #: the files it was read from, by name, when not ``path`` and the files it names (an override)
+    files: dict[str, Path] | None = None
 
     @property
     def name(self) -> str:
@@ -83,8 +85,13 @@ class CaseData:
 
 
 def load_case(name_or_path: str | Path) -> CaseData:
-    """Load and validate a case and the files it references (every rule: docs/formats.md)."""
+    """Load and validate a case and the files it references (every rule: docs/formats.md), or an
+    override layer (:mod:`resiliopt.overrides`)."""
     path = resolve_case_path(name_or_path)
+    from resiliopt.overrides import is_override, load_override
+
+    if is_override(path):
+        return load_override(path)
     case = load(s.Case, path)
     base = path.parent
     for field in ("network", "bridges", "buildings", "community"):

@@ -53,8 +53,8 @@ def load_slice(
         raw = read_yaml(p)
         if isinstance(raw, dict) and raw.get("kind") == "slice":  # parsed once, validated here
             return SliceData.from_schema(validate(schemas.SliceFile, raw, p), name=p.stem)
-        if not (isinstance(raw, dict) and raw.get("kind") == "case"):
-            raise InputError("expected a file with kind: slice or kind: case", p, "kind")
+        if not (isinstance(raw, dict) and raw.get("kind") in ("case", "override")):
+            raise InputError("expected a file with kind: slice, case or override", p, "kind")
     return case_slice(path, seed=seed, day=day, scenario=scenario, variant=variant)
 
 
@@ -99,7 +99,8 @@ class SliceResult:
         cert, inp = self.certificate, self.input_certificate
         if cert is None or not cert.passed:
             out.append("the matrix certificate " + ("is missing" if cert is None else "failed"))
-        if inp is None or not inp.passed:
+        extended = (self.crosscheck_note or "").startswith("not applicable")  # rows beyond the input tables
+        if (inp is None and not extended) or (inp is not None and not inp.passed):
             out.append("the input certificate " + ("is missing" if inp is None else inp.summary()))
         if self.networkx_objective is not None and not networkx_agrees(
             self.data, self.objective, self.networkx_objective
@@ -215,9 +216,25 @@ def slice_potentials(duals: pd.DataFrame) -> tuple[dict[str, float], float]:
     return pot, float(tr.iloc[0]) if len(tr) else 0.0
 
 
+def crosscheck_blockers(model: pyo.ConcreteModel) -> list[str]:
+    """Components that make the model more than the min-cost flow networkx and the input
+    certificate check (:func:`resiliopt.formulations.user_constraints.extra_components`)."""
+    from resiliopt.formulations.user_constraints import extra_components
+
+    return extra_components(model)
+
+
+def price_unit(constraint_unit: str) -> str:
+    """Unit of a shadow price: objective unit per unit of the constraint (``F_C per unit/slice``)."""
+    if not constraint_unit:
+        return ""
+    per = constraint_unit[:-1] if constraint_unit == "units" else constraint_unit.replace("units/", "unit/")
+    return f"{META['objective']['unit']} per {per}"
+
+
 def solve_model(model: pyo.ConcreteModel, crosscheck: bool | None = None) -> SliceResult:
     """Solve a built (and possibly modified) slice model; tidy tables and checks."""
-    model.meta = META
+    model.meta = {**META, **(getattr(model, "user_meta", None) or {})}
     sol = PyomoHighs(options=SLICE_TOLERANCES).solve(model)
     data: SliceData = model.slice_data
     if not sol.optimal:
@@ -261,8 +278,15 @@ def solve_model(model: pyo.ConcreteModel, crosscheck: bool | None = None) -> Sli
         )
     rows = sol.duals[["constraint", "index", "value", "slack", "description", "unit"]]
     duals = pd.concat([rows, *bound_duals], ignore_index=True)
+    # a dual is a price: F_C per unit of the right-hand side (the row's own unit is kept too)
+    duals["constraint_unit"] = duals["unit"]
+    duals["unit"] = [price_unit(u) for u in duals["constraint_unit"]]
+    blockers = crosscheck_blockers(model)
     note = None
-    if crosscheck is None:
+    if blockers:  # networkx and the input certificate would check the input tables, not this model
+        crosscheck = False
+        note = "not applicable: the model has " + ", ".join(blockers) + " beyond the min-cost flow"
+    elif crosscheck is None:
         crosscheck = len(data.arcs) <= CROSSCHECK_MAX_ARCS
         if not crosscheck:
             note = f"networkx cross-check skipped: {len(data.arcs)} arcs > {CROSSCHECK_MAX_ARCS}"
@@ -270,7 +294,7 @@ def solve_model(model: pyo.ConcreteModel, crosscheck: bool | None = None) -> Sli
         note = "networkx cross-check not requested"
     nx_obj = networkx_objective(data) if crosscheck else None
     pot, lam = slice_potentials(sol.duals)
-    inp = certify_input(
+    inp = None if blockers else certify_input(
         data,
         flows=dict(zip(flows["arc"], flows["flow"], strict=True)),
         deliveries=dict(zip(deliveries["group"], deliveries["delivered"], strict=True)),

@@ -332,9 +332,32 @@ class Community(Strict):
 
 
 # --------------------------------------------------------------------------- case
+class GroundMotion(Strict):
+    """Spatially correlated ground motion: ln IM_v = ln IM + tau eta + phi eps_v (docs/recovery.md).
+
+    Both standard deviations 0 (the default, paper 004): every site has the scenario PGA.
+    """
+
+    tau: NonNeg = Field(0.0, description="between-event standard deviation of ln PGA (one term per scenario)")
+    phi: NonNeg = Field(0.0, description="within-event standard deviation of ln PGA at a site")
+    range_km: Pos = Field(
+        40.7,
+        description="range r of the within-event correlation exp(-3 h / r), km (Jayaram & Baker 2009, "
+        "PGA: 40.7 without, 8.5 with clustered site conditions)",
+    )
+
+
 class Hazard(Strict):
     pga: PGA | Annotated[list[PGA], Field(min_length=1)] = Field(
         0.25, description="scenario PGA in g, 0 < PGA <= 10 (a list, not empty: one drawn per scenario)"
+    )
+    ground_motion: GroundMotion = Field(
+        GroundMotion(), description="spatial correlation of the intensity between road nodes"
+    )
+    category_correlation: Share = Field(
+        0.0,
+        description="correlation of the fragility residual ln eps between building groups of one "
+        "category (0: independent groups, paper 004)",
     )
 
 
@@ -342,6 +365,9 @@ class Logistics(Strict):
     total_resources: NonNeg = Field(description="TR: resource units entering the city per day")
     demand_per_thousand: Pos = Field(
         5.0, description="units a damaged group needs per day per 1000 buildings at full speed"
+    )
+    capacity_factor: Pos = Field(
+        1.0, description="factor on every link and entry capacity of the network (scenario studies)"
     )
 
 
@@ -357,7 +383,7 @@ class Recovery(Strict):
     bridge_repair_days: dict[Literal["slight", "moderate", "severe", "collapse"], Pos] = Field(
         default_factory=dict,
         description="days until a bridge in a damage state (slight, moderate, severe, collapse) is "
-        "repaired; empty: never (paper)",
+        "repaired (the bundled case: HAZUS means); empty: never (paper)",
     )
 
 
@@ -370,6 +396,40 @@ class Variant(Strict):
         description="category -> {target design level (above the category's own): fraction moved there}",
     )
     upgrade_bridges: list[Id] | Literal["all"] = Field(default_factory=list)
+    bridge_grade: str | None = Field(
+        None, description="grade the upgraded bridges move to (a key of bridges.grades); null: upgrade_to"
+    )
+
+
+class UserConstraint(Strict):
+    """A constraint of the analyst's, added to every slice LP (docs/user_constraints.md).
+
+    ``arc_flow_cap``: the flow summed over the arcs (and the arcs at the bridges) is at most
+    ``value`` units per day; ``arc_closed``: those arcs carry nothing on days ``days[0]`` to
+    ``days[1] - 1``; ``reserve_share``: a share ``value`` of TR is reserved for ``sector``
+    (deliveries to the other sectors are at most ``(1 - value) TR``).
+    """
+
+    name: Id = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="row name in the LP and the audit")
+    description: str = Field("", description="what the constraint means, shown with its dual")
+    kind: Literal["arc_flow_cap", "arc_closed", "reserve_share"]
+    arcs: list[Id] = Field(default_factory=list, description="arc ids 'FROM->TO'")
+    bridges: list[Id] = Field(default_factory=list, description="bridge ids: every arc at their nodes")
+    value: NonNeg = Field(0.0, description="arc_flow_cap: units per day; reserve_share: share of TR (0..1)")
+    sector: Literal["residential", "business", "education", "public"] | None = None
+    days: list[Annotated[int, Field(ge=0)]] = Field(
+        default_factory=list, description="arc_closed: [first day, first day open again)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> UserConstraint:
+        if self.kind in ("arc_flow_cap", "arc_closed") and not (self.arcs or self.bridges):
+            raise ValueError(f"{self.kind} needs arcs or bridges")
+        if self.kind == "arc_closed" and (len(self.days) != 2 or self.days[1] <= self.days[0]):
+            raise ValueError("arc_closed needs days: [first, end) with end > first")
+        if self.kind == "reserve_share" and (self.sector is None or self.value > 1):
+            raise ValueError("reserve_share needs a sector and a value in [0, 1]")
+        return self
 
 
 class Case(Strict):
@@ -384,6 +444,14 @@ class Case(Strict):
     logistics: Logistics
     recovery: Recovery = Recovery()
     variants: dict[Id, Variant] = Field(default_factory=dict)
+    constraints: list[UserConstraint] = Field(
+        default_factory=list, description="the analyst's constraints, added to every slice LP"
+    )
+    extension: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="'module:function' called with (model, slice data) to add components to every slice LP",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Case:

@@ -54,9 +54,11 @@ def test_audit_is_atomic(run_cli, tmp_path, monkeypatch):
 
 
 def test_demo_runs(run_cli, tmp_path):
-    code, out, _ = run_cli("demo", "--out", tmp_path / "demo")
+    code, out, _ = run_cli("demo", "--out", tmp_path / "demo", "--report")
     assert code == 0
     assert (tmp_path / "demo" / "audit" / "summary.md").exists()
+    assert (tmp_path / "demo" / "audit" / "report.html").exists()
+    assert (tmp_path / "demo" / "simulation" / "report.html").exists()
 
 
 def test_infeasible_is_reported(run_cli, tmp_path):

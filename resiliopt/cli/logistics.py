@@ -47,7 +47,9 @@ def _print_summary(res) -> None:
             f"dual {cert.dual_infeasibility:.1e}, compl. {cert.complementary_slackness:.1e}, "
             f"gap {cert.gap:.1e})",
         )
-        t.add_row("input certificate", res.input_certificate.summary())  # no markup: shown as is
+        inp = res.input_certificate
+        na = "not applicable (rows beyond the input)"
+        t.add_row("input certificate", inp.summary() if inp is not None else na)  # no markup: as is
         for p in res.problems:
             t.add_row("NOT PROVEN", p)
         sp = res.shadow_prices(3)
@@ -92,6 +94,7 @@ def audit_cmd(
     scenario: int = SCENARIO,
     variant: str = VARIANT,
     force: bool = opt.FORCE,
+    report: bool = typer.Option(False, "--report", help="also write OUT/report.html"),
 ) -> None:
     """Solve a slice and write the audit: summary.md, CSV tables, model.lp."""
     from resiliopt._atomic import check_output_dir
@@ -99,9 +102,10 @@ def audit_cmd(
 
     check_output_dir(out, "audit", force)
     res = _solve(path, seed, day, scenario, variant)
-    write_audit(res, out, force=force)
+    params = {"input": path, "seed": seed, "day": day, "scenario": scenario, "variant": variant or "none"}
+    write_audit(res, out, params, force=force, report=report)
     _print_summary(res)
-    console.print(f"audit written to {out}")
+    console.print(f"audit written to {out}" + (f" (report: {out / 'report.html'})" if report else ""))
     _check_status(res)
 
 
@@ -109,8 +113,9 @@ def _all_schemas() -> dict:
     from resiliopt import schemas
     from resiliopt.fahp import schemas as fahp_schemas
     from resiliopt.infra.schema import InfraCaseFile
+    from resiliopt.overrides import Override
 
-    return {**schemas.SCHEMAS, **fahp_schemas.SCHEMAS, "infra_case": InfraCaseFile}
+    return {**schemas.SCHEMAS, **fahp_schemas.SCHEMAS, "infra_case": InfraCaseFile, "override": Override}
 
 
 def _validate_file(p: Path, tree: str | None) -> str:
@@ -129,7 +134,11 @@ def _validate_file(p: Path, tree: str | None) -> str:
     kinds = _all_schemas()
     if not isinstance(kind, str) or kind not in kinds:
         raise InputError(f"unknown or missing kind {kind!r}; one of {sorted(kinds)}", p, "kind")
-    if kind == "case":
+    if kind == "override":  # an override layer (docs/overrides.md): validated as the case it makes
+        from resiliopt.case import load_case
+
+        load_case(p)
+    elif kind == "case":
         from resiliopt.case import load_case
 
         load_case(p)
@@ -241,6 +250,7 @@ def demo_cmd(
     scenarios: int = opt.SCENARIOS.option(100, "--scenarios", help="scenarios of the small Monte Carlo"),
     days: int = opt.DAYS.option(365, "--days"),
     workers: int = opt.WORKERS.option(None, "--workers"),
+    report: bool = typer.Option(False, "--report", help="also write report.html in audit/ and simulation/"),
 ) -> None:
     """The main job on the bundled case: audit the first slice, then a small Monte Carlo."""
     from resiliopt._atomic import check_output_dir, output_directory
@@ -251,7 +261,8 @@ def demo_cmd(
     check_output_dir(out, "demo")
     res = _solve(case, seed, 0, 0, None)
     with output_directory(out, "demo"):
-        write_audit(res, out / "audit")
+        params = {"input": case, "seed": seed, "day": 0, "scenario": 0, "variant": "none"}
+        write_audit(res, out / "audit", params, report=report)
         _print_summary(res)
         _check_status(res)
         console.print(f"audit of the first slice written to {out / 'audit'}")
@@ -265,9 +276,14 @@ def demo_cmd(
                 workers,
                 progress=lambda d, t: cb("scenarios", d, t),
             )
+        if report:
+            from resiliopt.cli.report import write_run_report
+
+            write_run_report(out / "simulation")
     t = sim.summary["time_to_threshold"]
     console.print(
         f"{scenarios} scenarios: median F_C right after {sim.summary['fc0_p50']:.3f}; days to "
         f"F_C >= {sim.summary['threshold']:g}: p10 {t['p10']}, median {t['p50']}, p90 {t['p90']}"
     )
     console.print(f"tables, summary.json and plots (fc_fan, supply_hist, supply_fan) in {out / 'simulation'}")
+

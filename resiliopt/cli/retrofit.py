@@ -85,6 +85,18 @@ def _table(title: str, df, formats: dict[str, str] | None = None) -> Table:
     return t
 
 
+_report: dict = {"enabled": False, "params": {}}
+
+
+def _write_report(tmp: Path, out: Path) -> None:
+    """``--report``: report.html written into the output's temporary folder, with its files."""
+    if _report["enabled"]:
+        from resiliopt.reports.html import REPORT_NAME, render
+
+        params = {k: str(v) for k, v in _report["params"].items()}
+        (tmp / REPORT_NAME).write_text(render(tmp, params, shown_as=out), encoding="utf-8")
+
+
 @app.command("retrofit")
 def retrofit(
     case: str = typer.Argument(..., help="bundled case name (beijing) or path to a case"),
@@ -128,12 +140,18 @@ def retrofit(
     out: Path = typer.Option(None, "--out", help="directory for tables and plots (written atomically)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     force: bool = opt.FORCE,
+    report: bool = typer.Option(False, "--report", help="also write OUT/report.html (needs --out)"),
 ) -> None:
     """Plan pre-earthquake retrofits under a budget (docs/retrofit.md)."""
     from resiliopt._atomic import atomic_directory, check_output_dir
     from resiliopt.case import load_case
     from resiliopt.retrofit import buildings as rb
 
+    if report and out is None:
+        raise InputError("--report needs --out (the report is written into that folder)", location="--report")
+    args = {k: v for k, v in locals().items() if k not in ("rb", "load_case", "report", "out", "force")}
+    args = {k: v for k, v in args.items() if k not in ("atomic_directory", "check_output_dir")}
+    _report.update(enabled=report, params={k: v for k, v in args.items() if v not in (None, False)})
     if out is not None:
         check_output_dir(out, "retrofit", force)
     if method not in rb.METHODS:
@@ -162,6 +180,7 @@ def retrofit(
             with atomic_directory(out, "retrofit", force) as tmp:
                 df.to_csv(tmp / "table3.csv", index=False)
                 summ.to_csv(tmp / "table3_summary.csv", index=False)
+                _write_report(tmp, out)
         if as_json:
             obj = {"table3": df.to_dict(orient="records"), "summary": summ.to_dict(orient="records")}
             print_json(obj)
@@ -180,6 +199,7 @@ def retrofit(
             with atomic_directory(out, "retrofit", force) as tmp:
                 df.to_csv(tmp / "sweep.csv", index=False)
                 plot_sweep(df, tmp)
+                _write_report(tmp, out)
         if as_json:
             print_json({"sweep": df.to_dict(orient="records")})
         else:
@@ -221,6 +241,7 @@ def retrofit(
             plan.steps.to_csv(tmp / "plan.csv", index=False)
             plan.z_start.to_csv(tmp / "z_start.csv", index=False)
             (tmp / "plan.json").write_text(dumps(plan.to_dict(), indent=1))
+            _write_report(tmp, out)
     if as_json:
         print_json(plan.to_dict())
         return None
@@ -289,6 +310,7 @@ def _bridges(cd, budget, scenarios, eval_scenarios, seed, objective, out, as_jso
             plan.bridges.to_csv(tmp / "bridges.csv", index=False)
             plan.evaluation.to_csv(tmp / "evaluation.csv", index=False)
             plot_bridge_evaluation(per, tmp)
+            _write_report(tmp, out)
     if as_json:
         print_json(plan.to_dict())
         return None

@@ -78,6 +78,7 @@ def simulate_cmd(
     variant: str = typer.Option(None, "--variant", help="scenario variant of the case"),
     no_progress: bool = typer.Option(False, "--no-progress"),
     no_plots: bool = typer.Option(False, "--no-plots"),
+    report: bool = typer.Option(False, "--report", help="also write OUT/report.html"),
 ) -> None:
     """Monte Carlo of the recovery: Parquet tables, summary.json and plots in OUT."""
     from resiliopt._atomic import output_directory
@@ -97,6 +98,10 @@ def simulate_cmd(
                 (lambda d, t: cb("scenarios", d, t)) if cb else None,
                 plots=not no_plots,
             )
+            if report:  # inside the output folder's context: recorded in its manifest
+                from resiliopt.cli.report import write_run_report
+
+                write_run_report(out)
     except KeyboardInterrupt:
         _interrupted(out)
     t = res.summary["time_to_threshold"]
@@ -128,6 +133,7 @@ def compare_cmd(
     scheduler: str = SCHEDULER,
     as_json: bool = typer.Option(False, "--json"),
     no_progress: bool = typer.Option(False, "--no-progress"),
+    report: bool = typer.Option(False, "--report", help="also write OUT/report.html (and one per variant)"),
 ) -> None:
     """Simulate variants side by side (same scenarios): time to the threshold and cost."""
     from resiliopt._atomic import output_directory
@@ -137,6 +143,13 @@ def compare_cmd(
     try:
         with output_directory(out, "compare"), _progress(not no_progress and not as_json) as cb:
             table = compare(case, names, scenarios, seed, days, out, workers, scheduler, cb)
+            if report:  # inside the output folder's context: recorded in its manifest
+                from resiliopt.cli.report import write_run_report
+                from resiliopt.reports.html import write_report
+
+                for v in names:
+                    write_report(out / v)
+                write_run_report(out)
     except KeyboardInterrupt:
         console.print(f"interrupted: finished chunks kept under {out}; run the same command to resume")
         raise typer.Exit(130) from None

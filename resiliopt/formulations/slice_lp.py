@@ -218,6 +218,10 @@ def build_slice_model(data: SliceData) -> pyo.ConcreteModel:
     )
     m.source_arcs = pyo.Set(initialize=out_arcs.get(data.source, []), ordered=True)
     m.slice_data = data  # the tables the model was built from (labels for reports)
+    if data.meta.get("constraints") or data.meta.get("extension"):
+        from resiliopt.formulations.user_constraints import apply
+
+        apply(m, data)  # the case's own rows (docs/user_constraints.md)
     return m
 
 

@@ -1,4 +1,10 @@
-"""The audit of a solved slice: a Markdown summary, CSV tables and the LP file, written atomically."""
+"""The audit of a solved slice: a Markdown summary, CSV tables and the LP file, written atomically.
+
+:func:`audit_tables` gives the summary's tables (binding arcs with their shadow prices, the
+minimum cut, the largest shadow prices); the Markdown summary and the HTML report
+(:mod:`resiliopt.reports.html`) both show them. Binding arcs include arcs of capacity 0 (closed
+bridges) whose shadow price is positive: they are often the most valuable arcs to reopen.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,44 @@ import pandas as pd
 
 from resiliopt._atomic import atomic_directory
 from resiliopt._json import dumps
-from resiliopt.logistics import SliceResult
+from resiliopt.logistics import TOL, SliceResult
+
+PRICE = "F_C per unit/slice"  # unit of an arc-capacity shadow price
+
+
+def arc_prices(res: SliceResult) -> pd.Series:
+    """Shadow price of every arc's capacity (F_C per unit/slice), indexed by arc id."""
+    d = res.duals[res.duals["constraint"] == "arc_capacity"]
+    return pd.Series(d["value"].to_numpy(), index=d["index"].to_numpy()).reindex(res.flows["arc"]).fillna(0.0)
+
+
+def audit_tables(res: SliceResult, n: int = 10) -> dict[str, pd.DataFrame]:
+    """The audit's tables: ``binding`` arcs, ``min_cut``, ``shadow_prices`` (the ``n`` largest).
+
+    ``binding``: arcs at capacity with capacity > 0, and arcs of capacity 0 whose shadow price
+    is positive (a closed bridge that would carry flow if reopened); sorted by shadow price.
+    """
+    f = res.flows.copy()
+    f["shadow_price"] = arc_prices(res).to_numpy()
+    at_cap = f["flow"] >= f["capacity"] - TOL
+    binding = f[at_cap & ((f["capacity"] > TOL) | (f["shadow_price"] > TOL))]
+    binding = binding.sort_values(["shadow_price", "arc"], ascending=[False, True], kind="stable")
+    cut = res.min_cut().merge(f[["arc", "shadow_price"]], on="arc", how="left")
+    sp = res.shadow_prices(n).rename(columns={"index": "arc", "value": "shadow_price"})
+    sp = sp.merge(f[["arc", "capacity", "flow"]], on="arc", how="left")
+    cols = ["arc", "from", "to", "flow", "capacity", "shadow_price", "label", "bridges"]
+    return {
+        "binding": binding[cols].reset_index(drop=True),
+        "min_cut": cut[cols].reset_index(drop=True),
+        "shadow_prices": sp[["arc", "label", "bridges", "capacity", "flow", "shadow_price"]],
+    }
+
+
+def networkx_line(res: SliceResult) -> str:
+    """What the networkx cross-check found, or why it does not apply."""
+    if res.networkx_objective is None:
+        return f"networkx network simplex cross-check: {res.crosscheck_note or 'not run'}"
+    return f"networkx network simplex (integer-scaled) objective: {res.networkx_objective:.10g}"
 
 
 def _md_table(df: pd.DataFrame, floatfmt: str = ".6g") -> str:
@@ -22,36 +65,18 @@ def _md_table(df: pd.DataFrame, floatfmt: str = ".6g") -> str:
     return "\n".join(out) + "\n"
 
 
-def summary_markdown(res: SliceResult) -> str:
-    """The audit's Markdown summary."""
-    d = res.data
-    lines = [f"# Audit of slice `{d.name}`", ""]
-    lines += [f"- status: **{res.status}**", f"- solver: HiGHS {res.solution.solver_version}"]
-    if not res.solution.optimal:
-        return "\n".join(lines) + "\n"
-    lines += [f"- proven optimal (HiGHS optimal, both certificates pass, networkx agrees): **{res.passed}**"]
-    lines += [f"- NOT PROVEN: {p}" for p in res.problems]
-    cert, inp = res.certificate, res.input_certificate
-    lines += [
-        f"- objective (F_C gained this slice): **{res.objective:.10g}**",
-        f"- networkx network simplex (integer-scaled) objective: {res.networkx_objective:.10g}"
-        if res.networkx_objective is not None
-        else f"- {res.crosscheck_note}",
-        f"- resources: TR = {d.total_resources:g}, sent {res.source_outflow:.6g}, "
-        f"delivered {res.delivered:.6g}, unused {d.total_resources - res.source_outflow:.6g}",
-        f"- arcs: {len(res.flows)}, groups: {len(res.deliveries)}, "
-        f"LP size: {res.solution.lp.shape[0]} rows x {res.solution.lp.shape[1]} columns",
-        "",
-        "## Matrix certificate (computed from the model's matrix, not by the solver)",
-        "",
-        "| check | value |",
-        "|---|---|",
-        f"| primal infeasibility | {cert.primal_infeasibility:.3e} |",
-        f"| dual infeasibility | {cert.dual_infeasibility:.3e} |",
-        f"| complementary slackness | {cert.complementary_slackness:.3e} |",
-        f"| primal-dual gap | {cert.gap:.3e} |",
-        f"| passed (all <= {cert.tol:g}) | **{cert.passed}** |",
-        "",
+def _input_certificate_lines(res: SliceResult) -> list[str]:
+    """The input certificate's table, or why it does not apply (rows beyond the input tables)."""
+    inp = res.input_certificate
+    if inp is None:
+        return [
+            "## Input certificate: not applicable",
+            "",
+            f"The model has rows beyond the input tables ({res.crosscheck_note}); the matrix",
+            "certificate above, computed from the extended model's matrix, is the proof.",
+            "",
+        ]
+    return [
         "## Input certificate (checked against the input tables, no model code)",
         "",
         "Conservation at every node the input names, bounds and the TR row, and a dual solution",
@@ -71,42 +96,97 @@ def summary_markdown(res: SliceResult) -> str:
         f"| problems | {'; '.join(inp.problems) or 'none'} |",
         f"| passed (all <= {inp.tol:g}, no problem) | **{inp.passed}** |",
         "",
+    ]
+
+
+def summary_markdown(res: SliceResult) -> str:
+    """The audit's Markdown summary."""
+    d = res.data
+    lines = [f"# Audit of slice `{d.name}`", ""]
+    lines += [f"- status: **{res.status}**", f"- solver: HiGHS {res.solution.solver_version}"]
+    if not res.solution.optimal:
+        return "\n".join(lines) + "\n"
+    lines += [f"- proven optimal (HiGHS optimal, both certificates pass, networkx agrees): **{res.passed}**"]
+    lines += [f"- NOT PROVEN: {p}" for p in res.problems]
+    cert = res.certificate
+    lines += [
+        f"- objective (F_C gained this slice): **{res.objective:.10g}**",
+        f"- {networkx_line(res)}",
+        f"- resources: TR = {d.total_resources:g}, sent {res.source_outflow:.6g}, "
+        f"delivered {res.delivered:.6g}, unused {d.total_resources - res.source_outflow:.6g}",
+        f"- arcs: {len(res.flows)}, groups: {len(res.deliveries)}, "
+        f"LP size: {res.solution.lp.shape[0]} rows x {res.solution.lp.shape[1]} columns",
+        "",
+        "## Matrix certificate (computed from the model's matrix, not by the solver)",
+        "",
+        "| check | value |",
+        "|---|---|",
+        f"| primal infeasibility | {cert.primal_infeasibility:.3e} |",
+        f"| dual infeasibility | {cert.dual_infeasibility:.3e} |",
+        f"| complementary slackness | {cert.complementary_slackness:.3e} |",
+        f"| primal-dual gap | {cert.gap:.3e} |",
+        f"| passed (all <= {cert.tol:g}) | **{cert.passed}** |",
+        "",
+    ]
+    lines += _input_certificate_lines(res)
+    lines += [
         "Duals are shadow prices: the change of the objective (F_C) per unit more of the",
         "right-hand side or bound. See docs/solvers.md for the sign convention.",
         "",
     ]
-    f = res.flows
-    binding = f[(f["capacity"] > 0) & (f["flow"] >= f["capacity"] - 1e-9)]
-    lines += ["## Binding capacities", "", _md_table(binding[["from", "to", "flow", "capacity", "label"]])]
-    cut = res.min_cut()
+    tabs = audit_tables(res)
+    pcol = {"shadow_price": f"shadow price ({PRICE})"}
+    lines += [
+        "## Binding capacities",
+        "",
+        "Arcs at capacity, including closed arcs (capacity 0, e.g. a collapsed bridge) whose "
+        "shadow price is positive; largest price first.",
+        "",
+        _md_table(tabs["binding"].drop(columns="arc").rename(columns=pcol)),
+    ]
     lines += [
         "## Arcs of the minimum cut",
         "",
         "Saturated arcs leaving the part of the network reachable from the source in the "
         "residual graph (docs/slice_lp.md).",
         "",
-        _md_table(cut[["from", "to", "flow", "capacity", "label", "bridges"]]),
+        _md_table(tabs["min_cut"].drop(columns="arc").rename(columns=pcol)),
     ]
-    sp = res.shadow_prices(10).rename(columns={"index": "arc", "value": "F_C per unit"})
     lines += [
         "## Ten largest shadow prices of arc capacities",
         "",
-        "What one more unit of daily capacity on that arc is worth in F_C this slice.",
+        "What one more unit of capacity on that arc is worth in F_C this slice (capacity 0 included).",
         "",
-        _md_table(sp[["arc", "label", "bridges", "F_C per unit"]]),
+        _md_table(tabs["shadow_prices"].rename(columns=pcol)),
     ]
     tr = res.duals[res.duals["constraint"] == "total_resources"]["value"]
     if len(tr):
-        lines += [f"Shadow price of TR (one more unit of resources): {float(tr.iloc[0]):.6g} F_C.", ""]
+        lines += [
+            f"Shadow price of TR (one more unit of resources): {float(tr.iloc[0]):.6g} {PRICE}.",
+            "",
+        ]
     return "\n".join(lines) + "\n"
 
 
-def write_audit(res: SliceResult, out: str | Path, *, force: bool = False) -> Path:
+def write_audit(
+    res: SliceResult,
+    out: str | Path,
+    params: dict | None = None,
+    *,
+    force: bool = False,
+    report: bool = False,
+) -> Path:
     """Write the audit to ``out``: all files appear together, or none does.
 
     ``out`` must be new, empty or an earlier audit (``force``: see :mod:`resiliopt._atomic`).
+    ``params`` (the input path, seed, day, scenario, variant) go to ``audit.json`` with the
+    versions, for ``resiliopt report``; ``report``: ``report.html`` is written with the rest.
     """
+    from resiliopt.reports.html import versions
+
+    meta = {"kind": "audit", "slice": res.data.name, "parameters": params or {}, "versions": versions()}
     with atomic_directory(out, "audit", force) as tmp:
+        (tmp / "audit.json").write_text(dumps(meta, indent=1), encoding="utf-8")
         (tmp / "summary.md").write_text(summary_markdown(res), encoding="utf-8")
         (tmp / "result.json").write_text(dumps(res.to_dict(), indent=1), encoding="utf-8")
         if res.solution.optimal:
@@ -114,5 +194,11 @@ def write_audit(res: SliceResult, out: str | Path, *, force: bool = False) -> Pa
             res.deliveries.to_csv(tmp / "deliveries.csv", index=False)
             res.duals.to_csv(tmp / "duals.csv", index=False)
             res.reduced_costs.to_csv(tmp / "reduced_costs.csv", index=False)
+            for name, df in audit_tables(res).items():
+                df.to_csv(tmp / f"{name}.csv", index=False)
         res.model.write(str(tmp / "model.lp"), io_options={"symbolic_solver_labels": True})
+        if report:
+            from resiliopt.reports.html import REPORT_NAME, render
+
+            (tmp / REPORT_NAME).write_text(render(tmp, shown_as=out), encoding="utf-8")
     return Path(out)

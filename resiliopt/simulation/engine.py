@@ -27,6 +27,9 @@ SLICE_COLUMNS = [
     "delivered",
     "unused",
     "supply_rate",
+    "supply_rate_units",
+    "unreachable_demand",
+    "unmet_reachable",
     "unrepaired",
     "objective",
 ]
@@ -100,6 +103,10 @@ def run_scenario(
                 y = np.minimum(np.maximum(y, 0.0), demand)
                 last = (demand, cap, gain)
             r = st.supply_rate(y, demand, gain)
+            reach = st.reachable(cap)
+            unreach = float(demand[~reach].sum())
+            unmet = max(float((demand - y)[reach].sum()), 0.0)
+            r_units = st.unit_supply_rate(y, demand)
         elif settled:
             # nothing left to repair and no bridge repair model: every later slice is this one
             rest = slice(k, n)
@@ -111,12 +118,14 @@ def run_scenario(
                 cols[name][rest] = 0.0
             cols["unused"][rest] = tr
             cols["supply_rate"][rest] = 1.0
+            cols["supply_rate_units"][rest] = 1.0
             cols["unrepaired"][rest] = unrepaired
             st.day += dt * (n - k)
             break
         else:
             y = np.zeros(cm.n_groups)
             obj, r, last = 0.0, 1.0, None
+            unreach, unmet, r_units = 0.0, 0.0, 1.0
         # slices k .. k+m-1 are this one; slice k+m is the next event (or the end)
         limit = n - k
         if pending:
@@ -127,6 +136,9 @@ def run_scenario(
             nxt = nxt[np.isfinite(nxt)]
             if nxt.size:
                 limit = min(limit, max(1, int(np.ceil((nxt.min() - st.day) / dt))))
+        change = cm.next_closure_change(st.day)  # an arc_closed constraint starts or ends
+        if change is not None:
+            limit = min(limit, max(1, int(np.ceil((change - st.day) / dt))))
         m, work = _jump(st.work_left, y, rate, tiny, limit)
         rows = slice(k, k + m)
         delivered = float(y.sum())
@@ -138,9 +150,13 @@ def run_scenario(
         cols["delivered"][rows] = delivered
         cols["unused"][rows] = tr - delivered
         cols["supply_rate"][rows] = r
+        cols["supply_rate_units"][rows] = r_units
+        cols["unreachable_demand"][rows] = unreach
+        cols["unmet_reachable"][rows] = unmet
         cols["unrepaired"][rows] = unrepaired
         cols["objective"][rows] = obj
         new_unsafe, new_bridges = _settle(st, work, finite, tiny, due, m)
+        new_bridges = new_bridges or change is not None  # capacities also change with closures
         k += m
     cols["scenario"][:] = index
     return cols, scenario_summary(cm, sc, cols, st), st
@@ -251,6 +267,10 @@ def run_scenario_stepwise(
                 y = np.minimum(np.maximum(y, 0.0), demand)
                 last = (demand, cap, gain)
             r = st.supply_rate(y, demand, gain)
+            reach = st.reachable(cap)
+            cols["unreachable_demand"][k] = float(demand[~reach].sum())
+            cols["unmet_reachable"][k] = max(float((demand - y)[reach].sum()), 0.0)
+            cols["supply_rate_units"][k] = st.unit_supply_rate(y, demand)
         elif settled:
             # nothing left to repair and no bridge repair model: every later slice is this one
             rest = slice(k, n)
@@ -262,12 +282,14 @@ def run_scenario_stepwise(
                 cols[name][rest] = cols[name][k]
             cols["unused"][rest] = tr
             cols["supply_rate"][rest] = 1.0
+            cols["supply_rate_units"][rest] = 1.0
             cols["unrepaired"][rest] = int(st.unsafe.sum())
             st.day += dt * (n - k)
             break
         else:
             y = np.zeros(cm.n_groups)
             obj, r, last = 0.0, 1.0, None
+            cols["supply_rate_units"][k] = 1.0
         delivered = float(y.sum())
         cols["demand"][k] = total_demand
         cols["delivered"][k] = delivered
@@ -299,6 +321,11 @@ def scenario_summary(cm: CaseModel, sc, cols: dict, st: RecoveryState) -> dict:
         "collapsed_groups": int((sc.group_state == 4).sum()),
         "damaged_bridges": int((sc.bridge_state >= 1).sum()),
         "delivered_total": float(cols["delivered"].sum()),
+        "unreachable_share_day0": (
+            float(cols["unreachable_demand"][0] / cols["demand"][0])
+            if len(cols["demand"]) and cols["demand"][0] > 0
+            else 0.0
+        ),
     }
     return summary
 

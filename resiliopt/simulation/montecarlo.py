@@ -148,6 +148,8 @@ def read_table(out: str | Path, name: str = "slices", columns: list[str] | None 
 # --------------------------------------------------------------------------- run identity
 def input_files(case: CaseData) -> dict[str, Path]:
     """Every file a case was loaded from, by its name relative to the case directory."""
+    if case.files:  # an override layer: the layers and the base case's files
+        return dict(case.files)
     base = case.path.parent
     files = {case.path.name: case.path}
     for f in ("network", "bridges", "buildings", "community"):
@@ -337,6 +339,8 @@ def simulate(
             scenarios,
             cm.case.community.threshold,
             out,
+            name=f"{cm.case.name}, variant {variant or 'none'}",
+            units_counts=_histograms(stats, cm, "supply_rate_units"),
         )
     timing["finalize_s"] = time.perf_counter() - t_fin
     timing["serial_s"] = timing["setup_s"] + timing["finalize_s"]
@@ -367,9 +371,23 @@ def _percentile_frames(stats: RunStats, slice_days: int) -> dict[str, pd.DataFra
     }
 
 
-def _histograms(stats: RunStats, cm) -> dict[int, np.ndarray]:
+def _histograms(stats: RunStats, cm, col: str = "supply_rate") -> dict[int, np.ndarray]:
     """Supply-rate counts in 10 bins on [0, 1] at every slice (for the histogram plot)."""
-    return {int(k * cm.slice_days): stats.histogram("supply_rate", k) for k in range(stats.n_slices)}
+    return {int(k * cm.slice_days): stats.histogram(col, k) for k in range(stats.n_slices)}
+
+
+def supply_shares(stats: RunStats, slice_days: int, days=(0, 30, 60)) -> dict:
+    """Shares of scenarios with a supply rate near 0.1 (< 0.2) and near 1 (>= 0.8) (Fig. 6),
+    for both rates, at the given days (the last slice if the run is shorter)."""
+    from resiliopt.reports.plots import shares_from_counts
+
+    out = {}
+    for col in ("supply_rate", "supply_rate_units"):
+        out[col] = {
+            str(d): shares_from_counts(stats.histogram(col, min(d // slice_days, stats.n_slices - 1)))
+            for d in days
+        }
+    return out
 
 
 def _dask_client(scheduler: str, workers: int):
@@ -431,11 +449,11 @@ def _execute(todo, data, variant, key, seed, days, out, workers, client) -> Iter
 
 def summarize(stats: RunStats, cm, params: dict) -> dict:
     """Percentiles of F_C and r per slice, time to the threshold, run parameters, versions."""
-    from resiliopt.solvers.compiled import highs_version
+    from resiliopt.reports.html import versions
 
     days = (np.arange(stats.n_slices) * cm.slice_days).tolist()
     pct, bound = {}, 0.0
-    for col in ("fc", "supply_rate"):
+    for col in ("fc", "supply_rate", "supply_rate_units"):
         pct[col] = {"day": days}
         for q, name in ((0.1, "p10"), (0.5, "p50"), (0.9, "p90")):
             v, err = stats.percentile(col, q)
@@ -451,7 +469,7 @@ def summarize(stats: RunStats, cm, params: dict) -> dict:
     return {
         "parameters": params,
         "threshold": cm.case.community.threshold,
-        "versions": {"resiliopt": __version__, "highs": highs_version()},
+        "versions": versions(),
         "percentiles": pct,
         "percentile_error_bound": bound,
         "time_to_threshold": {
@@ -464,6 +482,8 @@ def summarize(stats: RunStats, cm, params: dict) -> dict:
         "days_to_full_recovery_p50": stats.value_quantile("days_to_full", 0.5),
         "fc0_p50": float(fc0[0]),
         "fc0_p50_error_bound": float(fc0_err[0]),
+        "supply_rate_shares": supply_shares(stats, cm.slice_days),
+        "unreachable_share_day0_mean": stats.mean("unreachable_share_day0"),
     }
 
 
@@ -478,7 +498,8 @@ def variant_cost(case, variant: str | None) -> dict:
     cb = stock(case).cost(plan_from_variant(case, variant))
     br = case.bridges
     ids = {x.id for x in br.bridges} if v.upgrade_bridges == "all" else set(v.upgrade_bridges)
-    n = sum(1 for x in br.bridges if x.id in ids and x.grade != br.upgrade_to)
+    target = v.bridge_grade or br.upgrade_to
+    n = sum(1 for x in br.bridges if x.id in ids and x.grade != target)
     return {"buildings": cb, "bridges": n * br.upgrade_cost, "total": cb + n * br.upgrade_cost}
 
 
@@ -517,6 +538,9 @@ def compare(
                 "days_to_threshold_p50": np.nan if t["p50"] is None else t["p50"],
                 "days_to_threshold_p90": np.nan if t["p90"] is None else t["p90"],
                 "never_reached_share": 1.0 - t["reached_share"],
+                "supply_rate_day0_median": res.summary["percentiles"]["supply_rate"]["p50"][0],
+                "supply_rate_units_day0_median": res.summary["percentiles"]["supply_rate_units"]["p50"][0],
+                "unreachable_share_day0_mean": res.summary["unreachable_share_day0_mean"],
                 "cost_buildings": cost["buildings"],
                 "cost_bridges": cost["bridges"],
                 "cost_total": cost["total"],
@@ -526,5 +550,5 @@ def compare(
     table = pd.DataFrame(rows)
     table.to_csv(out / ".comparison.csv.tmp", index=False)
     os.replace(out / ".comparison.csv.tmp", out / "comparison.csv")
-    compare_plots(frames, data.community.threshold, out)
+    compare_plots(frames, data.community.threshold, out, name=data.name, n=scenarios)
     return table

@@ -20,7 +20,15 @@ The recovery model (docs/recovery.md):
   an entry arc) keeps :math:`\min` over the bridges at its two ends of :math:`(1 - \text{loss})`
   of its designated capacity: the flow crosses both interchanges.
 * Supply rate (17)-(19): :math:`r_j = y_j / d_j` for every group with demand, weighted by
-  :math:`w_j = n_j g_j` (per building, :math:`\partial F_C/\partial f_i \cdot df_i/d\Pi`).
+  :math:`w_j = n_j g_j` (per building, :math:`\partial F_C/\partial f_i \cdot df_i/d\Pi`);
+  the unit supply rate :math:`\sum_j y_j / \sum_j d_j` beside it.
+* Correlated damage (optional, :mod:`resiliopt.hazard`): the PGA of each road node varies
+  around the scenario PGA (between-event term and distance-correlated within-event
+  residuals), groups and bridges at a node see that node's PGA, and groups of one category
+  share part of their fragility residual.
+* Reachability: a group is *unreachable* in a slice when no path of arcs with positive
+  capacity leads from the source to its node; its demand is reported apart from demand that
+  is reachable but under-supplied.
 """
 
 from __future__ import annotations
@@ -60,10 +68,45 @@ class CaseModel:
     arcs: pd.DataFrame
     arc_bridges: np.ndarray  # (n_arcs, 2) bridge index at each end, -1 for none
     repair_days: np.ndarray  # days to repair by damage state (inf: not repairable)
+    g_site: np.ndarray | None = None  # road-node index of each group
+    bridge_site: np.ndarray | None = None  # road-node index of each bridge (-1: not a road node)
+    site_factor: np.ndarray | None = None  # L with L L^T = within-event correlation of the sites
+    arc_ends: np.ndarray | None = None  # (n_arcs, 2) flow-node index of tail and head (0 = source)
 
     @property
     def n_groups(self) -> int:
         return len(self.group_ids)
+
+    def closed_arcs(self, day: int) -> np.ndarray | None:
+        """Arcs closed on ``day`` by the case's ``arc_closed`` constraints (None: none)."""
+        specs = [
+            c for c in self.case.case.constraints if c.kind == "arc_closed" and c.days[0] <= day < c.days[1]
+        ]
+        if not specs:
+            return None
+        from resiliopt.formulations.user_constraints import arcs_of
+
+        ids = list(self.arcs["arc"])
+        bridges = dict(zip(self.arcs["arc"], self.arcs["bridges"], strict=True))
+        chosen = {a for c in specs for a in arcs_of(c, ids, bridges)}
+        return self.arcs["arc"].isin(chosen).to_numpy()
+
+    def next_closure_change(self, day: int) -> int | None:
+        """The first day after ``day`` on which an ``arc_closed`` constraint starts or ends."""
+        ends = [d for c in self.case.case.constraints if c.kind == "arc_closed" for d in c.days if d > day]
+        return min(ends) if ends else None
+
+    def lp_meta(self) -> dict:
+        """What the slice LP needs to add the case's constraints and extension."""
+        c = self.case.case
+        if not (c.constraints or c.extension):
+            return {}
+        return {
+            "constraints": list(c.constraints),
+            "extension": c.extension,
+            "slice_days": self.slice_days,
+            "group_sector": {g: SECTORS[k] for g, k in zip(self.group_ids, self.g_sector, strict=True)},
+        }
 
     @property
     def slice_days(self) -> int:
@@ -128,9 +171,18 @@ def case_model(case: CaseData, variant: str | None = None) -> CaseModel:
 
     br = case.bridges
     upgrade = set()
+    target = br.upgrade_to
     if v is not None:
         upgrade = {x.id for x in br.bridges} if v.upgrade_bridges == "all" else set(v.upgrade_bridges)
-    grades = [br.upgrade_to if (x.id in upgrade and br.upgrade_to) else x.grade for x in br.bridges]
+        if v.bridge_grade is not None:
+            if v.bridge_grade not in br.grades:
+                raise InputError(
+                    f"bridge_grade {v.bridge_grade!r} is not one of the grades {list(br.grades)}",
+                    case.path,
+                    f"variants.{variant}.bridge_grade",
+                )
+            target = v.bridge_grade
+    grades = [target if (x.id in upgrade and target) else x.grade for x in br.bridges]
     bridge_node = [x.node for x in br.bridges]
     at_node = {n: k for k, n in enumerate(bridge_node)}
 
@@ -145,6 +197,7 @@ def case_model(case: CaseData, variant: str | None = None) -> CaseModel:
             (f"{net.entry.id}->{node}", net.entry.id, node, float(net.entry.capacity), f"entry {node}")
         )
     arcs = pd.DataFrame(rows, columns=["arc", "from", "to", "capacity", "label"])
+    arcs["capacity"] *= case.case.logistics.capacity_factor
     arc_bridges = np.array(
         [[at_node.get(u, -1), at_node.get(w, -1)] for _, u, w, _, _ in rows], dtype=np.int64
     ).reshape(-1, 2)
@@ -159,6 +212,18 @@ def case_model(case: CaseData, variant: str | None = None) -> CaseModel:
             rec.collapse_days if rec.collapse_days is not None else np.inf,
         ]
     )
+    _check_user_constraints(case, arcs)
+    sites = [n.id for n in net.nodes]
+    site_at = {n: k for k, n in enumerate(sites)}
+    gm = case.case.hazard.ground_motion
+    factor = None
+    if gm.phi > 0:
+        xy = np.array([(n.x, n.y) for n in net.nodes])
+        factor = hazard.correlation_factor(hazard.distance_correlation(xy[:, 0], xy[:, 1], gm.range_km))
+    flow_nodes = {net.entry.id: 0}
+    for n in sites:
+        flow_nodes[n] = len(flow_nodes)
+    ends = np.array([[flow_nodes.get(u, -1), flow_nodes.get(w, -1)] for _, u, w, _, _ in rows]).reshape(-1, 2)
     return CaseModel(
         case=case,
         variant=variant,
@@ -176,7 +241,31 @@ def case_model(case: CaseData, variant: str | None = None) -> CaseModel:
         arcs=arcs,
         arc_bridges=arc_bridges,
         repair_days=repair,
+        g_site=np.array([site_at[n] for n in gnode], dtype=np.int64),
+        bridge_site=np.array([site_at.get(n, -1) for n in bridge_node], dtype=np.int64),
+        site_factor=factor,
+        arc_ends=ends,
     )
+
+
+def _check_user_constraints(case: CaseData, arcs: pd.DataFrame) -> None:
+    """Refuse constraints naming arcs or bridges the case lacks, and an extension that cannot load."""
+    from resiliopt.formulations.user_constraints import arcs_of, load_extension
+
+    ids = list(arcs["arc"])
+    bridges = dict(zip(arcs["arc"], arcs["bridges"], strict=True))
+    for k, spec in enumerate(case.case.constraints):
+        if spec.kind == "reserve_share":
+            continue
+        try:
+            arcs_of(spec, ids, bridges)
+        except InputError as exc:
+            raise InputError(exc.message, case.path, f"constraints[{k}] ({spec.name})") from None
+    if case.case.extension:
+        try:
+            load_extension(case.case.extension)
+        except InputError as exc:
+            raise InputError(exc.message, case.path, "extension") from None
 
 
 @dataclass
@@ -195,14 +284,37 @@ def scenario_rng(seed: int, index: int) -> np.random.Generator:
 
 
 def sample_scenario(cm: CaseModel, seed: int, index: int) -> Scenario:
-    """Draw scenario ``index`` of the run with seed ``seed`` (independent of any worker)."""
+    """Draw scenario ``index`` of the run with seed ``seed`` (independent of any worker).
+
+    Order of the draws: the PGA (if several), one normal per group, one per bridge, then,
+    only when enabled, the between-event term, the within-event residuals of the sites, and
+    one common term per building category. A case without the options keeps its numbers;
+    variants (same groups and bridges) see the same draws (common random numbers).
+    """
     rng = scenario_rng(seed, index)
     pgas = cm.pgas()
     pga = pgas[0] if len(pgas) == 1 else float(rng.choice(pgas))
     bl = cm.case.buildings
-    gdrift = hazard.sample_drift(rng, cm.g_a, pga, bl.b, bl.zeta)
+    hz = cm.case.case.hazard
+    z_groups = rng.standard_normal(cm.n_groups)
+    z_bridges = rng.standard_normal(len(cm.bridge_ids))
+    gm = hz.ground_motion
+    n_sites = len(cm.case.network.nodes)
+    if gm.tau > 0 or gm.phi > 0:
+        factor = cm.site_factor if cm.site_factor is not None else np.eye(n_sites)
+        delta = hazard.site_log_residuals(rng, factor, gm.tau, gm.phi)
+    else:
+        delta = np.zeros(n_sites)
+    if hz.category_correlation > 0:
+        z_cat = rng.standard_normal(len(bl.categories))
+        z_groups = hazard.split_residual(z_groups, z_cat[cm.g_cat], hz.category_correlation)
+    # theta = a (IM e^delta)^b e^(zeta z) = a IM^b exp(b delta + zeta z)
+    g_log = bl.b * delta[cm.g_site] + bl.zeta * z_groups
+    gdrift = hazard.median_drift(cm.g_a, pga, bl.b) * np.exp(g_log)
     gstate = hazard.damage_state(gdrift, bl.thresholds.as_list())
-    bdrift = hazard.sample_drift(rng, cm.bridge_a, pga, cm.bridge_b, cm.bridge_zeta)
+    b_delta = np.where(cm.bridge_site >= 0, delta[np.maximum(cm.bridge_site, 0)], 0.0)
+    b_log = cm.bridge_b * b_delta + cm.bridge_zeta * z_bridges
+    bdrift = hazard.median_drift(cm.bridge_a, pga, cm.bridge_b) * np.exp(b_log)
     bstate = hazard.damage_state(bdrift, cm.case.bridges.thresholds.as_list())
     return Scenario(index, pga, gstate, bstate)
 
@@ -242,7 +354,11 @@ class RecoveryState:
         keep = 1.0 - self._loss[self.bridge_state]
         keep = np.append(keep, 1.0)  # index -1: no bridge
         mult = np.minimum(keep[self.cm.arc_bridges[:, 0]], keep[self.cm.arc_bridges[:, 1]])
-        return self._cap0 * mult * self.cm.slice_days  # per day -> per slice
+        cap = self._cap0 * mult * self.cm.slice_days  # per day -> per slice
+        closed = self.cm.closed_arcs(self.day)
+        if closed is not None:
+            cap = np.where(closed, 0.0, cap)
+        return cap
 
     def demand(self) -> np.ndarray:
         return np.where(
@@ -274,6 +390,7 @@ class RecoveryState:
             net.entry.id,
             net.sink,
             name=f"{cm.case.name}-s{self.scenario.index}-d{self.day}",
+            meta=cm.lp_meta(),
             named_nodes=[n.id for n in net.nodes],
         )
 
@@ -293,6 +410,27 @@ class RecoveryState:
                 days = repair.get(DAMAGE_STATES[st])
                 if st > 0 and days is not None and self.day >= days:
                     self.bridge_state[k] = 0
+
+    def reachable(self, cap: np.ndarray | None = None) -> np.ndarray:
+        """Per group: is there a path of arcs with positive capacity from the source to its node?"""
+        cm = self.cm
+        cap = self.arc_capacity() if cap is None else cap
+        ends = cm.arc_ends[cap > 0]
+        ends = ends[(ends[:, 0] >= 0) & (ends[:, 1] >= 0)]
+        seen = np.zeros(len(cm.case.network.nodes) + 1, dtype=bool)
+        seen[0] = True
+        while True:
+            new = seen[ends[:, 0]] & ~seen[ends[:, 1]]
+            if not new.any():
+                break
+            seen[ends[new, 1]] = True
+        return seen[cm.g_site + 1]
+
+    @staticmethod
+    def unit_supply_rate(delivered: np.ndarray, demand: np.ndarray) -> float:
+        """Delivered over demanded units this slice; 1.0 when nothing is demanded."""
+        total = float(demand.sum())
+        return float(delivered.sum()) / total if total > 0 else 1.0
 
     def supply_rate(self, delivered: np.ndarray, demand: np.ndarray, gains: np.ndarray) -> float:
         """Community supply rate r (18)-(19); 1.0 when nothing is demanded."""

@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 
 BINS = 1000
-METRICS = ("fc", "supply_rate")
+METRICS = ("fc", "supply_rate", "supply_rate_units")
+#: per-scenario columns of which the run keeps the sum (for their mean)
+SUMS = ("unreachable_share_day0",)
 
 
 def chunk_stats(slices: pd.DataFrame, scenarios: pd.DataFrame, slice_days: int) -> dict:
@@ -41,6 +43,8 @@ def chunk_stats(slices: pd.DataFrame, scenarios: pd.DataFrame, slice_days: int) 
         first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
         last = np.r_[first[1:] - 1, len(key) - 1]
         out[m] = (key[first], last - first + 1, v[first], v[last])
+    for col in SUMS:
+        out[col] = float(scenarios[col].sum()) if col in scenarios else 0.0
     for col in ("days_to_threshold", "days_to_full"):
         s = scenarios[col].to_numpy(dtype=float)
         vals, counts = np.unique(s[~np.isnan(s)], return_counts=True)
@@ -60,6 +64,7 @@ class RunStats:
         self.vmax = {m: np.full(size, -np.inf) for m in METRICS}
         self.values = {c: Counter() for c in ("days_to_threshold", "days_to_full")}
         self.missing = {c: 0 for c in ("days_to_threshold", "days_to_full")}
+        self.sums = {c: 0.0 for c in SUMS}
 
     def add(self, part: dict) -> None:
         self.n += part["n"]
@@ -68,6 +73,8 @@ class RunStats:
             self.count[m][key] += cnt
             self.vmin[m][key] = np.minimum(self.vmin[m][key], lo)
             self.vmax[m][key] = np.maximum(self.vmax[m][key], hi)
+        for c in SUMS:
+            self.sums[c] += part.get(c, 0.0)
         for c in self.values:
             vals, counts, nan = part[c]
             self.values[c].update(dict(zip(vals.tolist(), counts.tolist(), strict=True)))
@@ -119,6 +126,10 @@ class RunStats:
         c = self.values[col]
         vals = np.array(sorted(c), dtype=float)
         return np.histogram(vals, bins=edges, weights=[c[v] for v in vals])[0].astype(np.int64)
+
+    def mean(self, col: str) -> float | None:
+        """Mean over the scenarios of a column of :data:`SUMS`."""
+        return self.sums[col] / self.n if self.n else None
 
     def reached(self, col: str) -> int:
         return int(sum(self.values[col].values()))

@@ -129,7 +129,18 @@ class CompiledSlice:
     """A slice LP for a fixed network and group set, updated and re-solved in place."""
 
     def __init__(self, data: SliceData, certify: bool = True):
-        self.lp = slice_matrix(data)
+        if data.meta.get("constraints") or data.meta.get("extension"):
+            # the case's own rows (docs/user_constraints.md): the matrix of the extended Pyomo model
+            from resiliopt.formulations.slice_lp import build_slice_model
+            from resiliopt.formulations.user_constraints import extra_components
+            from resiliopt.solvers.matrix import to_matrix
+
+            model = build_slice_model(data)
+            self.lp = to_matrix(model)
+            self.extended = extra_components(model)
+        else:
+            self.lp = slice_matrix(data)
+            self.extended = []
         comp = np.asarray(self.lp.col_component)
         self.flow_cols = np.flatnonzero(comp == "flow").astype(np.int32)
         self.delivery_cols = np.flatnonzero(comp == "delivery").astype(np.int32)
@@ -141,7 +152,8 @@ class CompiledSlice:
         self._inf = highspy.kHighsInf  # the Pyomo model is not kept: the matrix is enough
         self.highs_seconds = 0.0  # wall time inside HiGHS calls (update, run, solution), for benchmarks
         self.solves = 0
-        self.certify = certify
+        # with the case's own rows the input tables no longer describe the LP: no input certificate
+        self.certify = certify and not self.extended
         self.last_certificate: InputCertificate | None = None
         self.net = InputNetwork.from_slice(data)  # from the input tables, not the matrix
         # where each input arc / group / road node sits in HiGHS's solution (by id)

@@ -1,0 +1,83 @@
+"""The HTML report in a real headless browser (Chromium from the system packages).
+
+Skipped, with the reason, when no Chromium is installed (``apt-get install chromium``). The
+page must load without console output or script errors, every image must decode
+(``naturalWidth > 0``, checked by the page's own script, whose verdict is read from the DOM),
+and a screenshot is taken. A deliberately broken page checks that the test can fail.
+"""
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+
+import pytest
+
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium on PATH (Debian: apt-get install -y chromium); browser test skipped"
+)
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run"]
+
+
+def _chromium(*args, tmp):
+    env = dict(os.environ, HOME=str(tmp))  # a fresh profile, nothing shared with a user's browser
+    cmd = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp / 'profile'}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+
+
+def load(page, tmp):
+    """(DOM after the page's scripts ran, console lines about the page)."""
+    r = _chromium(
+        "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", "--dump-dom", page.as_uri(), tmp=tmp
+    )
+    console = [ln for ln in r.stderr.splitlines() if ":CONSOLE" in ln]
+    return r.stdout, console
+
+
+def check(dom):
+    m = re.search(r'<div id="page-check"([^>]*)>', dom)
+    assert m, "the page's check element is missing"
+    return dict(re.findall(r'data-([a-z]+)="([^"]*)"', m.group(1)))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    from resiliopt.cli import main
+
+    root = tmp_path_factory.mktemp("browser")
+    assert main(["audit", "beijing", "--seed", "1", "--out", str(root / "audit"), "--report"]) == 0
+    args = ["--scenarios", "4", "--days", "61", "--workers", "1", "--no-progress", "--report"]
+    assert (
+        main(["compare", "beijing", "--variants", "none,buildings", "--out", str(root / "cmp"), *args]) == 0
+    )
+    return root
+
+
+@pytest.mark.parametrize("which, n_images", [("audit", 0), ("cmp/none", 3), ("cmp", 2)])
+def test_report_renders_in_chromium(runs, which, n_images, tmp_path):
+    page = runs / which / "report.html"
+    dom, console = load(page, tmp_path)
+    assert console == [], f"console output: {console}"
+    c = check(dom)
+    assert c == {"status": "ok", "images": str(n_images), "broken": "0", "errors": "0"}, c
+    shot = tmp_path / "shot.png"
+    _chromium("--window-size=1280,2400", f"--screenshot={shot}", page.as_uri(), tmp=tmp_path)
+    head = shot.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (1280, 2400)
+    keep = os.environ.get("RESILIOPT_SCREENSHOTS")  # a folder to keep the screenshots in
+    if keep:
+        shutil.copy(shot, os.path.join(keep, which.replace("/", "-") + ".png"))
+
+
+def test_the_check_catches_a_broken_page(runs, tmp_path):
+    """A report with one corrupted image and one script error: the check says so."""
+    html = (runs / "cmp" / "report.html").read_text()
+    html = html.replace('src="data:image/png;base64,', 'src="data:image/png;base64,AAAA', 1)
+    html = html.replace("</main>", "<script>nosuch();</script></main>", 1)
+    page = tmp_path / "bad.html"
+    page.write_text(html)
+    dom, console = load(page, tmp_path)
+    assert any("nosuch" in ln for ln in console)
+    assert check(dom) == {"status": "failed", "images": "2", "broken": "1", "errors": "1"}
