@@ -69,7 +69,7 @@ def distance(low: list[float], high0: float, t50: float) -> float:
 
 
 def run(name: str, scenarios: int, days: int, seed: int) -> dict:
-    from resiliopt.simulation.montecarlo import simulate
+    from resiliopt.simulation.montecarlo import read_table, simulate
 
     change, factor = SETTINGS[name]
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,8 +80,9 @@ def run(name: str, scenarios: int, days: int, seed: int) -> dict:
             doc.setdefault("logistics", {})["capacity_factor"] = factor
         (case / "case.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
         res = simulate(case, scenarios, seed, days, Path(tmp) / "out", workers=1, plots=False)
+        scen = read_table(Path(tmp) / "out", "scenarios")
     sh = res.summary["supply_rate_shares"]
-    t = res.scenarios["days_to_threshold"].fillna(math.inf)
+    t = scen["days_to_threshold"].fillna(math.inf)
     t50 = float(t.median())
     row = {"setting": name, "scenarios": scenarios, "seed": seed}
     for col, tag in (("supply_rate", "weighted"), ("supply_rate_units", "units")):
