@@ -363,7 +363,7 @@ def test_schema_covers_every_kind(run_cli):
     assert code == 0
     docs = json.loads(out)
     logistics = {"case", "network", "bridges", "buildings", "community", "slice"}
-    assert set(docs) == logistics | {"matrix", "tree", "site", "infra_case"}
+    assert set(docs) == logistics | {"matrix", "tree", "site", "infra_case", "override"}
     for doc in docs.values():  # every object in every schema forbids unknown fields
         for sub in [doc, *doc.get("$defs", {}).values()]:
             if sub.get("type") == "object" and "properties" in sub:
