@@ -286,4 +286,3 @@ def demo_cmd(
         f"F_C >= {sim.summary['threshold']:g}: p10 {t['p10']}, median {t['p50']}, p90 {t['p90']}"
     )
     console.print(f"tables, summary.json and plots (fc_fan, supply_hist, supply_fan) in {out / 'simulation'}")
-
