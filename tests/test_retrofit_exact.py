@@ -216,3 +216,11 @@ def test_exact_never_below_greedy_at_a_tiny_budget():
     st = rb.restrict(rb.stock(load_case("beijing")), exclude=["R6"])
     e, g = rb.exact(st, 1.19e-07), rb.greedy(st, 1.19e-07)
     assert e.fc_after >= g.fc_after and e.status == "optimal" and abs(e.gap) <= 1e-8
+
+
+def test_exact_at_a_budget_where_scip_presolve_says_infeasible():
+    """Found by hypothesis: at 1e-8 billion without R6, SCIP's presolve called the QP infeasible
+    (the as-built plan is feasible); exact solves again without presolve."""
+    st = rb.restrict(rb.stock(load_case("beijing")), exclude=["R6"])
+    e, g = rb.exact(st, 1e-8), rb.greedy(st, 1e-8)
+    assert e.status == "optimal" and e.fc_after >= g.fc_after and abs(e.gap) <= 1e-8

@@ -774,15 +774,23 @@ def exact(st: Stock, budget: float, target_fc: float | None = None, time_limit: 
     x0 = st.as_built()
     target_met = None
     res = None
+    # SCIP's presolve can call a feasible model infeasible at tiny budgets (1e-8 billion with R6
+    # excluded: the as-built plan is feasible); an "infeasible" is only believed once a solve
+    # without presolve agrees
+    careful = PyomoScip(time_limit=time_limit, options={"presolving/maxrounds": 0})
     if target_fc is not None:
         m = build_retrofit_qp(table, st.dam, budget, target_fc=target_fc)
         res = solver.solve(m)
+        if res.status == "infeasible":
+            res = careful.solve(m)
         target_met = res.status != "infeasible"
         if not target_met:
             res = None
     if res is None:
         m = build_retrofit_qp(table, st.dam, budget)
         res = solver.solve(m)
+        if res.objective is None:
+            res = careful.solve(m)
     if res.objective is None:
         raise SolveError(f"SCIP found no retrofit plan (status {res.status})", status=res.status)
     x = np.zeros_like(x0)
