@@ -164,6 +164,10 @@ class InfraCaseFile(BaseModel):
         default_factory=list, description="every scenario name, also those with no damaged element"
     )
     failure_probability: TableRef | None = None
+    emergency: dict | None = Field(
+        None,
+        description="emergency levels and what each sets (resiliopt.emergency, docs/emergency.md)",
+    )
 
 
 def json_schemas() -> dict[str, dict]:

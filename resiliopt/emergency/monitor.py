@@ -1,0 +1,191 @@
+r"""Monitor and diagnose: indicators and what is wrong, from an observed state.
+
+The *observed state* at time :math:`t` is, for every element, its last observed status at or
+before :math:`t` (``up`` before its first observation). ``down`` and ``repairing`` elements are failed in the
+served-demand LP (:mod:`resiliopt.formulations.infra_flow`, ``served`` objective, layer-share
+weights); ``degraded`` ones still work in the LP but are damaged: they are repaired and count
+as damaged when learning fragilities (docs/emergency.md, reading R2).
+
+Indicators (all "larger is worse"; docs/emergency.md):
+
+.. math::
+
+   \text{unserved\_share}_k = 1 - \frac{\sum_{i \in S^-_k} s_i}{\sum_{i \in S^-_k} s^0_i},\qquad
+   \text{unserved\_share} = \frac{1}{|K_d|}\sum_{k \in K_d} \text{unserved\_share}_k
+
+with :math:`s^0` what the *intact* network serves (a case's capacities may not cover all its
+demand: that shortfall is the baseline, not an emergency), over the layers :math:`K_d` with
+demand (layers are in different units, so each counts once);
+``tier1_unserved_share`` the same over tier-1 demand nodes (0 where a case has none);
+``failed_critical`` the failed elements among the top :math:`n` of the intact network's N-1
+ranking; ``cascade_depth`` the rounds of :func:`resiliopt.infra.cascade.cascade`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from resiliopt.errors import SolveError
+from resiliopt.formulations.infra_flow import InfraFlow
+from resiliopt.infra.cascade import cascade
+from resiliopt.infra.case import KEY, InfraCase
+from resiliopt.infra.criticality import n_minus_1, single_points_of_failure
+
+
+def observed_states(obs: pd.DataFrame) -> list[tuple[float, pd.DataFrame]]:
+    """``[(time, state)]`` for every time stamp; ``state``: kind, layer, element, status of
+    every element observed so far (last status wins), sorted by key."""
+    status: dict[tuple, str] = {}
+    out = []
+    for t, g in obs.groupby("time", sort=True):
+        for r in g.itertuples(index=False):
+            status[(r.kind, r.layer, r.element)] = r.status
+        rows = [(*k, s) for k, s in sorted(status.items())]
+        out.append((float(t), pd.DataFrame(rows, columns=[*KEY, "status"])))
+    return out
+
+
+def failed_of(state: pd.DataFrame) -> pd.DataFrame:
+    return state.loc[state["status"].isin(("down", "repairing")), KEY].reset_index(drop=True)
+
+
+def damaged_of(state: pd.DataFrame) -> pd.DataFrame:
+    return state.loc[state["status"] != "up", KEY].reset_index(drop=True)
+
+
+class Monitor:
+    """Indicators of observed states of one case; the LP is built once and re-solved."""
+
+    def __init__(self, case: InfraCase, top_n: int = 10, ranking: pd.DataFrame | None = None):
+        self.case = case
+        self.flow = InfraFlow(case, objective="served", weights="share")
+        self.top_n = top_n
+        self._ranking = ranking
+        self.tier = case.nodes.set_index(["layer", "node"])["tier"]
+        self.layers = list(case.layers["layer"])
+
+    @property
+    def ranking(self) -> pd.DataFrame:
+        """N-1 ranking of the intact network (computed once, on first use)."""
+        if self._ranking is None:
+            self._ranking = n_minus_1(self.case, flow=self.flow)
+        return self._ranking
+
+    def top_critical(self) -> set[tuple]:
+        top = self.ranking[self.ranking["loss"] > 0].head(self.top_n)
+        return set(map(tuple, top[KEY].to_numpy()))
+
+    def solve(self, failed: pd.DataFrame):
+        res = self.flow.solve(failed)
+        for name, cert in (("matrix", res.certificate), ("input-level", res.input_certificate)):
+            if cert is not None and not cert.passed:
+                raise SolveError(f"the served-demand LP failed its {name} certificate", status="unverified")
+        return res
+
+    def _served(self, res) -> tuple[pd.Series, pd.Series]:
+        """Served demand per layer, and over tier-1 demand nodes per layer, of one LP result."""
+        nd = res.nodes[res.nodes["demand"] < 0]
+        tier = self.tier.reindex(pd.MultiIndex.from_frame(nd[["layer", "element"]])).to_numpy()
+        allv = nd.groupby("layer")["served"].sum()
+        t1 = nd[tier == 1].groupby("layer")["served"].sum()
+        return allv, t1
+
+    @property
+    def baseline(self) -> tuple[pd.Series, pd.Series]:
+        """What the intact network serves (the reference of every unserved share)."""
+        if not hasattr(self, "_baseline"):
+            self._baseline = self._served(self.solve(pd.DataFrame(columns=KEY)))
+        return self._baseline
+
+    def indicators(self, failed: pd.DataFrame) -> tuple[dict[str, float], object, object]:
+        """Indicators of a failed set, with the LP result and the cascade behind them."""
+        base_all, base_t1 = self.baseline
+        res = self.solve(failed)
+        now_all, now_t1 = self._served(res)
+        x: dict[str, float] = {}
+        shares = []
+        for k in self.layers:
+            ref = float(base_all.get(k, 0.0))
+            if ref > 0:
+                v = float(min(1.0, max(0.0, 1.0 - now_all.get(k, 0.0) / ref)))
+                x[f"unserved_share.{k}"] = v
+                shares.append(v)
+        x["unserved_share"] = float(np.mean(shares)) if shares else 0.0
+        t1 = [
+            min(1.0, max(0.0, 1.0 - float(now_t1.get(k, 0.0)) / float(ref)))
+            for k, ref in base_t1.items()
+            if ref > 0
+        ]
+        x["tier1_unserved_share"] = float(np.mean(t1)) if t1 else 0.0
+        cas = cascade(self.case, failed)
+        x["cascade_depth"] = float(cas.n_rounds)
+        keys = set(map(tuple, failed[KEY].to_numpy())) if len(failed) else set()
+        x["failed_critical"] = float(len(keys & self.top_critical())) if self.top_n > 0 else 0.0
+        return x, res, cas
+
+
+def reduced_case(case: InfraCase, failed: pd.DataFrame) -> InfraCase:
+    """The case without the failed nodes and links (and the dependencies and spaces rows that
+    name them): the network that still works, for single points of failure *now*."""
+    fk = set(map(tuple, failed[KEY].to_numpy())) if len(failed) else set()
+    fn = {(la, el) for k, la, el in fk if k == "node"}
+    fl = {(la, el) for k, la, el in fk if k == "link"}
+    nodes = case.nodes[
+        [(a, b) not in fn for a, b in zip(case.nodes["layer"], case.nodes["node"], strict=True)]
+    ]
+    lk = case.links
+    keep = [
+        (la, li) not in fl and (la, a) not in fn and (la, b) not in fn
+        for la, li, a, b in zip(lk["layer"], lk["link"], lk["from"], lk["to"], strict=True)
+    ]
+    d = case.dependencies
+    dkeep = [
+        (a, b) not in fn and (c, e) not in fn
+        for a, b, c, e in zip(
+            d["dependee_layer"], d["dependee"], d["depender_layer"], d["depender"], strict=True
+        )
+    ]
+    es = case.element_spaces
+    ekeep = [
+        (("node", la, el) not in fk) and (("link", la, el) not in fk)
+        for la, el in zip(es["layer"], es["element"], strict=True)
+    ]
+    return dataclasses.replace(
+        case,
+        nodes=nodes.reset_index(drop=True),
+        links=lk[keep].reset_index(drop=True),
+        dependencies=d[dkeep].reset_index(drop=True),
+        element_spaces=es[ekeep].reset_index(drop=True),
+    )
+
+
+def diagnose(monitor: Monitor, failed: pd.DataFrame, top: int = 10) -> dict[str, pd.DataFrame]:
+    """What is lost where, what binds, what is critical now.
+
+    Tables: ``layers`` (served share per layer), ``lost`` (demand nodes with unserved demand,
+    largest first), ``binding`` (links whose extra capacity is worth most: capacity value > 0),
+    ``cascade`` (rounds), ``spof`` (single points of failure of the network that still works),
+    ``critical`` (top N-1 elements of the intact network, with whether each is failed now).
+    """
+    x, res, cas = monitor.indicators(failed)
+    nodes = res.nodes
+    lost = nodes[(nodes["demand"] < 0) & (nodes["unserved"] > 1e-9)].copy()
+    lost["unserved_share"] = lost["unserved"] / -lost["demand"]
+    lost = lost.sort_values(["unserved", "layer", "element"], ascending=[False, True, True])
+    binding = res.links[res.links["capacity_value"] > 1e-9].sort_values("capacity_value", ascending=False)
+    fk = set(map(tuple, failed[KEY].to_numpy())) if len(failed) else set()
+    crit = monitor.ranking.head(top).copy()
+    crit["failed_now"] = [tuple(k) in fk for k in crit[KEY].to_numpy()]
+    spof = single_points_of_failure(reduced_case(monitor.case, cas.failed))
+    return {
+        "indicators": pd.DataFrame([x]),
+        "layers": res.layers[["layer", "demand", "served", "served_share"]],
+        "lost": lost[["layer", "element", "demand", "served", "unserved", "unserved_share"]].head(top),
+        "binding": binding[["layer", "link", "from", "to", "capacity", "capacity_value"]].head(top),
+        "cascade": cas.rounds,
+        "spof": spof.head(top),
+        "critical": crit,
+    }

@@ -1,0 +1,63 @@
+"""Plots of the emergency loop: levels and indicators over time, served demand per layer,
+and a Gantt chart of the dispatch plan (PNG and SVG, via reports.plots.save_figure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from resiliopt.reports.plots import pyplot, save_figure
+
+
+def levels_plot(periods: pd.DataFrame, level_names: list[str], out: Path, title: str, name: str = "levels"):
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ind = [c for c in ("unserved_share", "tier1_unserved_share") if c in periods]
+    for c in ind:
+        ax.plot(periods["period"], periods[c], marker=".", label=c)
+    ax.set_xlabel("period")
+    ax.set_ylabel("indicator (share)")
+    ax2 = ax.twinx()
+    ax2.step(periods["period"], periods["level_index"], where="post", color="k", lw=2, label="level")
+    ax2.set_yticks(range(len(level_names)), level_names)
+    ax2.set_ylim(-0.3, len(level_names) - 0.7)
+    ax2.set_ylabel("emergency level")
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper right")
+    ax.set_title(title)
+    return save_figure(fig, out, name)
+
+
+def served_plot(periods: pd.DataFrame, out: Path, title: str, name: str = "served"):
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for c in [c for c in periods.columns if c.startswith("unserved_share.")]:
+        ax.plot(periods["period"], 1.0 - periods[c], marker=".", label=c.split(".", 1)[1])
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("period")
+    ax.set_ylabel("served share of demand")
+    ax.legend(title="layer", loc="lower right")
+    ax.set_title(title)
+    return save_figure(fig, out, name)
+
+
+def gantt_plot(dispatch: pd.DataFrame, out: Path, title: str, name: str = "gantt", most: int = 60):
+    plt = pyplot()
+    rep = dispatch[dispatch["action"] == "repair"].sort_values(["start", "layer", "element"]).head(most)
+    fig, ax = plt.subplots(figsize=(9, max(2.5, 0.18 * len(rep) + 1)))
+    crews = sorted(rep["crew"].unique())
+    cmap = plt.get_cmap("tab10")
+    for y, r in enumerate(rep.itertuples(index=False)):
+        ax.barh(y, r.end - r.start, left=r.start, color=cmap(crews.index(r.crew) % 10), edgecolor="k", lw=0.3)
+    ax.set_yticks(
+        range(len(rep)), [f"{r.layer} {r.kind} {r.element}" for r in rep.itertuples(index=False)], fontsize=6
+    )
+    ax.invert_yaxis()
+    ax.set_xlabel("period")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(i % 10)) for i in range(len(crews))]
+    if crews:
+        ax.legend(handles, crews, title="crew", loc="lower right", fontsize=7)
+    ax.set_title(title + (f" (first {most} repairs)" if len(dispatch) > most else ""))
+    return save_figure(fig, out, name)
