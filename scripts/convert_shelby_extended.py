@@ -188,7 +188,7 @@ element_spaces: element_spaces.csv
 damage: damage.csv
 damage_scenarios:
 {scen}
-"""
+{EMERGENCY}"""
     )
     for f in ("LICENSE", "SOURCE.md"):
         shutil.copyfile(src / f, out / f)
@@ -209,9 +209,33 @@ Every reading of the source format is in docs/infra.md.
     )
 
 
+# Not in the source: resiliopt's example emergency levels (docs/emergency.md), not an official plan.
+EMERGENCY = """emergency:  # not in the source: an example of docs/emergency.md, not an official plan
+  min_dwell: 2
+  levels:
+    - {name: normal, response: {resources_per_period: 3, horizon: 3}}
+    - name: IV
+      enter: {unserved_share: 0.02}
+      leave: {unserved_share: 0.01}
+      response: {resources_per_period: 4}
+    - name: III
+      enter: {unserved_share: 0.10, failed_critical: 2}
+      leave: {unserved_share: 0.05, failed_critical: 1}
+      response: {resources_per_period: 6}
+    - name: II
+      enter: {unserved_share: 0.25, failed_critical: 4}
+      leave: {unserved_share: 0.15, failed_critical: 3}
+      response: {resources_per_period: 8, horizon: 4}
+    - name: I
+      enter: {unserved_share: 0.45}
+      leave: {unserved_share: 0.30}
+      response: {resources_per_period: 10, horizon: 4}
+"""
+
+
 if __name__ == "__main__":
     src = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data" / "extended_shelby"
     out = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "data" / "infra" / "shelby-extended"
     if not src.is_dir():
-        src = Path("/work/shared/data/extended_shelby")
+        sys.exit(f"source folder {src} not found: give it as the first argument")
     convert(src, out)

@@ -219,6 +219,6 @@ if __name__ == "__main__":
     src = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data" / "indp_shelby_2015"
     out = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "data" / "infra" / "shelby-indp"
     if not src.is_dir():
-        src = Path("/work/shared/data/indp_shelby_2015")
+        sys.exit(f"source folder {src} not found: give it as the first argument")
     convert(src, out)
     print(f"wrote {out}; repeated identical entries collapsed: {DUPLICATES}")

@@ -42,6 +42,10 @@ ARGS = {  # keyed by command name, or the full path of a sub-command ("infra cas
     "infra criticality": ["shelby-indp"],
     "infra restore": ["shelby-indp"],
     "infra simulate": ["shelby-indp"],
+    **{
+        f"emergency {c}": ["shelby-extended", "data/infra/shelby-extended/events/synthetic-m7"]
+        for c in ("monitor", "diagnose", "respond", "replay", "learn")
+    },
 }
 BAD_INT = ["abc", "1.5", "1e12", "-1", "1" + "0" * 30, ""]
 BAD_FLOAT = ["abc", "nan", "inf", "-inf", "1e400", ""]
@@ -98,9 +102,7 @@ def base_args(path, cmd, hints, tmp_path) -> list[str]:
 def out_dir_commands():
     """Commands whose ``--out`` names a folder (an ``--out`` with metavar FILE names a file)."""
     return [
-        (p, c, h)
-        for p, c, h in COMMANDS
-        if any("--out" in q.opts and q.metavar != "FILE" for q in c.params)
+        (p, c, h) for p, c, h in COMMANDS if any("--out" in q.opts and q.metavar != "FILE" for q in c.params)
     ]
 
 

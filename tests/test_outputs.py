@@ -20,6 +20,7 @@ from resiliopt._json import dumps
 from resiliopt.errors import InputError
 
 # A short valid run of every command with --json (a new command must add one here).
+EVENT = "data/infra/shelby-extended/events/synthetic-m7"
 JSON_RUNS = {
     "slice": [["beijing"], ["beijing", "--day", "5", "--seed", "3"]],
     "compare": [
@@ -40,6 +41,16 @@ JSON_RUNS = {
     "infra simulate": [
         "shelby-indp --simulations 2 --workers 1 --reading published --no-plots --out {tmp}/s".split()
     ],
+    **{
+        f"emergency {c}": [["shelby-extended", EVENT, *more]]
+        for c, more in (
+            ("monitor", []),
+            ("diagnose", ["--time", "3"]),
+            ("respond", ["--time", "3"]),
+            ("replay", ["--policies", "population", "--max-periods", "2"]),
+            ("learn", []),
+        )
+    },
 }
 
 

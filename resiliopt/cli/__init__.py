@@ -32,7 +32,7 @@ err_console = plain_console(stderr=True, soft_wrap=True)
 # Command modules register themselves on ``app`` when imported.
 from resiliopt.cli import logistics  # noqa: E402, F401
 
-for _optional in ("fahp", "simulate", "retrofit", "infra", "infra_restore", "report"):
+for _optional in ("fahp", "simulate", "retrofit", "infra", "infra_restore", "report", "emergency"):
     try:
         __import__(f"resiliopt.cli.{_optional}")
     except ModuleNotFoundError as exc:  # a feature not written yet
