@@ -6,6 +6,7 @@ name of a bundled case (``beijing``), which ships inside the wheel.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -59,6 +60,8 @@ class CaseData:
     community: s.Community
     #: the files it was read from, by name, when not ``path`` and the files it names (an override)
     files: dict[str, Path] | None = None
+    overrides: tuple[str, ...] = ()  # --override layers laid over the case (resolved paths)
+    extension: str | None = None  # --extension module:function (the case's own: case.extension)
 
     @property
     def name(self) -> str:
@@ -84,12 +87,19 @@ class CaseData:
         return tot
 
 
-def load_case(name_or_path: str | Path) -> CaseData:
-    """Load and validate a case and the files it references (every rule: docs/formats.md), or an
-    override layer (:mod:`resiliopt.overrides`)."""
-    path = resolve_case_path(name_or_path)
-    from resiliopt.overrides import is_override, load_override
+def load_case(name_or_path: str | Path, overrides: Sequence[str | Path] = ()) -> CaseData:
+    """Load and validate a case and the files it references (or an override layer, resiliopt.overrides).
 
+    ``overrides``: override files laid over the case in turn (``--override``; docs/overrides.md).
+    """
+    path = resolve_case_path(name_or_path)
+    from resiliopt.overrides import is_override, load_layers, load_override
+
+    if overrides:
+        import dataclasses
+
+        cd = load_layers(path, list(overrides))
+        return dataclasses.replace(cd, overrides=tuple(str(Path(o).resolve()) for o in overrides))
     if is_override(path):
         return load_override(path)
     case = load(s.Case, path)
@@ -132,6 +142,7 @@ def load_case(name_or_path: str | Path) -> CaseData:
     bad = _check_variants(case, bridges, buildings) + _check_magnitudes(case, network, buildings)
     if bad:
         raise input_error(bad, path)
+    _check_constraints(case, path, network, bridges, buildings)
     return CaseData(path, case, network, bridges, buildings, community)
 
 
@@ -213,3 +224,33 @@ def _check_magnitudes(case: s.Case, network: s.Network, buildings: s.Buildings) 
                 )
             )
     return bad
+
+
+_WHAT = {
+    "arcs": "arc",
+    "links": "link",
+    "bridges": "bridge",
+    "categories": "category",
+    "nodes": "node with buildings",
+}
+
+
+def _check_constraints(case: s.Case, path: Path, network, bridges, buildings) -> None:
+    """Every arc, link, bridge, category and node a user constraint names exists."""
+    links = {x.id for x in network.links}
+    arcs = {f"{x.from_}->{x.to}" for x in network.links}
+    arcs |= {f"{x.to}->{x.from_}" for x in network.links if x.two_way}
+    arcs |= {f"{network.entry.id}->{n}" for n in network.entry.nodes}
+    known = {
+        "arcs": arcs,
+        "links": links,
+        "bridges": {b.id for b in bridges.bridges},
+        "categories": {c.id for c in buildings.categories},
+        "nodes": set(buildings.node_shares),
+    }
+    for name, c in case.constraints.items():
+        for fld, ids in known.items():
+            for k, i in enumerate(getattr(c, fld, ())):
+                if i not in ids:
+                    what = _WHAT[fld]
+                    raise InputError(f"unknown {what} {i!r}", path, f"constraints.{name}.{fld}[{k}]")

@@ -20,6 +20,7 @@ says why.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,6 @@ import pyomo.environ as pyo
 
 from resiliopt import schemas
 from resiliopt._yaml import read_yaml, validate
-from resiliopt.case import load_case
 from resiliopt.errors import InputError
 from resiliopt.formulations.slice_lp import META, SliceData, build_slice_model
 from resiliopt.solvers.certificate import Certificate
@@ -45,29 +45,53 @@ CROSSCHECK_MAX_ARCS = 5000
 
 
 def load_slice(
-    path: str | Path, seed: int = 0, day: int = 0, scenario: int = 0, variant: str | None = None
+    path: str | Path,
+    seed: int = 0,
+    day: int = 0,
+    scenario: int = 0,
+    variant: str | None = None,
+    overrides: tuple = (),
+    extension: str | None = None,
 ) -> SliceData:
-    """A slice from a ``kind: slice`` file, or from a case at ``day`` of scenario ``scenario``."""
+    """A slice from a ``kind: slice`` file, or from a case at ``day`` of scenario ``scenario``.
+
+    ``overrides`` (YAML files laid over a case) and ``extension`` (``module:function``):
+    docs/constraints.md. A slice file takes an extension but no overrides.
+    """
     p = Path(path)
     if p.is_file() and p.suffix in (".yaml", ".yml") and p.name != "case.yaml":
         raw = read_yaml(p)
         if isinstance(raw, dict) and raw.get("kind") == "slice":  # parsed once, validated here
-            return SliceData.from_schema(validate(schemas.SliceFile, raw, p), name=p.stem)
+            if overrides:
+                raise InputError("overrides apply to cases, not to slice files", location="--override")
+            data = SliceData.from_schema(validate(schemas.SliceFile, raw, p), name=p.stem)
+            if extension:
+                from resiliopt.formulations.user_constraints import load_extension
+
+                data.extension = load_extension(extension)
+            return data
         if not (isinstance(raw, dict) and raw.get("kind") in ("case", "override")):
             raise InputError("expected a file with kind: slice, case or override", p, "kind")
-    return case_slice(path, seed=seed, day=day, scenario=scenario, variant=variant)
+    return case_slice(path, seed, day, scenario, variant, overrides, extension)
 
 
 def case_slice(
-    case: str | Path, seed: int = 0, day: int = 0, scenario: int = 0, variant: str | None = None
+    case: str | Path,
+    seed: int = 0,
+    day: int = 0,
+    scenario: int = 0,
+    variant: str | None = None,
+    overrides: tuple = (),
+    extension: str | None = None,
 ) -> SliceData:
     """The slice of a case's scenario at ``day`` (the recovery is simulated up to that day)."""
     from resiliopt.simulation.engine import compiled_for, run_scenario
-    from resiliopt.simulation.scenario import RecoveryState, case_model, sample_scenario
+    from resiliopt.simulation.montecarlo import load_case_model
+    from resiliopt.simulation.scenario import RecoveryState, sample_scenario
 
     if day < 0:
         raise InputError(f"day must be >= 0 (got {day})", location="--day")
-    cm = case_model(load_case(case), variant)
+    cm = load_case_model(case, variant, overrides, extension)
     if day == 0:
         st = RecoveryState(cm, sample_scenario(cm, seed, scenario))
     else:
@@ -99,8 +123,7 @@ class SliceResult:
         cert, inp = self.certificate, self.input_certificate
         if cert is None or not cert.passed:
             out.append("the matrix certificate " + ("is missing" if cert is None else "failed"))
-        extended = (self.crosscheck_note or "").startswith("not applicable")  # rows beyond the input tables
-        if (inp is None and not extended) or (inp is not None and not inp.passed):
+        if inp is None or not inp.passed:  # an extension: inapplicable, so not proven (docs/solvers.md)
             out.append("the input certificate " + ("is missing" if inp is None else inp.summary()))
         if self.networkx_objective is not None and not networkx_agrees(
             self.data, self.objective, self.networkx_objective
@@ -216,12 +239,30 @@ def slice_potentials(duals: pd.DataFrame) -> tuple[dict[str, float], float]:
     return pot, float(tr.iloc[0]) if len(tr) else 0.0
 
 
-def crosscheck_blockers(model: pyo.ConcreteModel) -> list[str]:
-    """Components that make the model more than the min-cost flow networkx and the input
-    certificate check (:func:`resiliopt.formulations.user_constraints.extra_components`)."""
-    from resiliopt.formulations.user_constraints import extra_components
+_PLAIN = {
+    pyo.Constraint: {"node_balance", "total_resources"},
+    pyo.Var: {"flow", "delivery"},
+    pyo.Objective: {"objective"},
+}
 
-    return extra_components(model)
+
+def crosscheck_blockers(model: pyo.ConcreteModel) -> list[str]:
+    """Components that make the model more than the min-cost flow networkx checks.
+
+    The cross-check solves the slice's *data* as a network flow; it says nothing about rows,
+    variables or objectives added to the Pyomo model (user constraints, an extension), nor
+    about fixed variables.
+    """
+    out = []
+    for ctype, names in _PLAIN.items():
+        for c in model.component_objects(ctype, active=True, descend_into=True):
+            if c.local_name not in names:
+                out.append(f"{ctype.__name__.lower()} {c.local_name}")
+    for name in ("flow", "delivery"):
+        var = getattr(model, name, None)
+        if var is not None and any(var[k].fixed for k in var):
+            out.append(f"fixed values of {name}")
+    return out
 
 
 def price_unit(constraint_unit: str) -> str:
@@ -234,7 +275,7 @@ def price_unit(constraint_unit: str) -> str:
 
 def solve_model(model: pyo.ConcreteModel, crosscheck: bool | None = None) -> SliceResult:
     """Solve a built (and possibly modified) slice model; tidy tables and checks."""
-    model.meta = {**META, **(getattr(model, "user_meta", None) or {})}
+    model.meta = {**META, **getattr(model, "meta", {})}  # built-in rows, then user rows
     sol = PyomoHighs(options=SLICE_TOLERANCES).solve(model)
     data: SliceData = model.slice_data
     if not sol.optimal:
@@ -294,14 +335,23 @@ def solve_model(model: pyo.ConcreteModel, crosscheck: bool | None = None) -> Sli
         note = "networkx cross-check not requested"
     nx_obj = networkx_objective(data) if crosscheck else None
     pot, lam = slice_potentials(sol.duals)
-    inp = None if blockers else certify_input(
+    names = {r.name for r in data.constraints}
+    ud = sol.duals[sol.duals["constraint"].isin(names)]
+    inp = certify_input(
         data,
         flows=dict(zip(flows["arc"], flows["flow"], strict=True)),
         deliveries=dict(zip(deliveries["group"], deliveries["delivered"], strict=True)),
         potentials=pot,
         tr_price=lam,
         objective=sol.objective,
+        user_duals=dict(zip(zip(ud["constraint"], ud["index"], strict=True), ud["value"], strict=True)),
     )
+    # rows, variables or fixings added to the built model by hand are not the input's problem
+    declared = {r.name for r in data.constraints} | set(getattr(model, "extension_components", ()))
+    by_hand = [b for b in blockers if b.split(" ", 1)[-1] not in declared]
+    if by_hand and data.extension is None:
+        extra = f"inapplicable: the model has {', '.join(by_hand)}, which the input does not describe"
+        inp = dataclasses.replace(inp, problems=(*inp.problems, extra))
     return SliceResult(data, model, sol, flows, deliveries, duals, rc.copy(), nx_obj, inp, note)
 
 

@@ -19,6 +19,10 @@ for a list of items that have ``id`` changes the items it names (an id the list 
 refused); anything else (a number, a string, a list, ``null``) replaces the base's value.
 The merged files are then validated exactly as a case is, and an error names the override
 file and the base file it was merged onto. Layers stack: the base may itself be an override.
+
+On the command line (``--override FILE``, repeatable; :func:`load_layers`) a layer's base is
+the case argument (or the layer before it): such a file names no ``base`` (and may omit
+``kind``), e.g. ``resiliopt simulate beijing --override my_changes.yaml``.
 """
 
 from __future__ import annotations
@@ -42,7 +46,11 @@ class Override(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: Literal["override"]
-    base: str = Field(min_length=1, description="the case (or override file) this layer changes")
+    base: str | None = Field(
+        None,
+        min_length=1,
+        description="the case (or override file) this layer changes; none for a layer given with --override",
+    )
     name: str | None = Field(None, min_length=1, description="name of the resulting case")
     description: str = ""
     case: dict[str, Any] = Field(default_factory=dict, description="changes to case.yaml")
@@ -103,19 +111,29 @@ def layered_files(
             "override layers form a cycle: " + " -> ".join(p.name for p in (*seen, path)), path, "base"
         )
     ov = validate(Override, read_yaml(path), file=path)
-    base_path = _resolve(ov.base, path)
+    if ov.base is None:
+        raise InputError("an override file used as a case names its base", path, "base")
+    raw, chain, names = _base_files(_resolve(ov.base, path), (*seen, path))
+    return _lay(raw, ov, path), [*chain, path], names
+
+
+def _base_files(base_path: Path, seen: tuple[Path, ...] = ()):
+    """The raw contents of a case's five files (or of an override's merged ones)."""
     if is_override(base_path):
-        raw, chain, names = layered_files(base_path, (*seen, path))
-    else:
-        case = read_yaml(base_path)
-        if not isinstance(case, dict):
-            raise InputError("expected a case file (kind: case)", base_path)
-        raw = {"case": case}
-        names = {"case": base_path}
-        for f in FILES:
-            names[f] = base_path.parent / str(case.get(f, f"{f}.yaml"))
-            raw[f] = read_yaml(names[f])
-        chain = [base_path]
+        return layered_files(base_path, seen)
+    case = read_yaml(base_path)
+    if not isinstance(case, dict):
+        raise InputError("expected a case file (kind: case)", base_path)
+    raw = {"case": case}
+    names = {"case": base_path}
+    for f in FILES:
+        names[f] = base_path.parent / str(case.get(f, f"{f}.yaml"))
+        raw[f] = read_yaml(names[f])
+    return raw, [base_path], names
+
+
+def _lay(raw: dict[str, Any], ov: Override, path: Path) -> dict[str, Any]:
+    """One layer's changes applied to the raw files."""
     for f in ("case", *FILES):
         change = getattr(ov, f)
         if change:
@@ -124,17 +142,54 @@ def layered_files(
         raw["case"] = {**raw["case"], "name": ov.name}
     elif "name" not in ov.case:
         raw["case"] = {**raw["case"], "name": f"{raw['case'].get('name', 'case')}+{path.stem}"}
-    return raw, [*chain, path], names
+    return raw
 
 
 def load_override(path: str | Path):
     """The case an override file describes (a :class:`~resiliopt.case.CaseData` whose path is the file)."""
+    path = Path(path)
+    raw, chain, names = layered_files(path)
+    cd = _materialize(raw, names, path)
+    return dataclasses.replace(cd, path=path.resolve(), files=_files(chain, names))
+
+
+def _files(chain: list[Path], names: dict[str, Path]) -> dict[str, Path]:
+    """The files a layered case was read from, by name (run.json hashes them)."""
+    files = {p.name if i else f"base/{p.name}": p for i, p in enumerate(chain)}
+    files.update({f"base/{q.name}": q for q in names.values()})
+    return files
+
+
+def load_layers(case: str | Path, layers):
+    """``case`` (a case, or an override file) with each file of ``layers`` laid over it in
+    turn (``--override``). A layer names no ``base``: its base is what comes before it."""
+    from resiliopt.case import resolve_case_path
+
+    raw, chain, names = _base_files(resolve_case_path(case))
+    for layer in layers:
+        layer = Path(layer)
+        doc = read_yaml(layer)
+        if isinstance(doc, dict) and "kind" not in doc:
+            doc = {"kind": "override", **doc}
+        ov = validate(Override, doc, file=layer)
+        if ov.base is not None:
+            raise InputError(
+                "a layer given with --override takes the case argument as its base: remove base",
+                layer,
+                "base",
+            )
+        raw = _lay(raw, ov, layer)
+        chain.append(layer)
+    cd = _materialize(raw, names, ", ".join(str(x) for x in layers))
+    return dataclasses.replace(cd, path=resolve_case_path(case).resolve(), files=_files(chain, names))
+
+
+def _materialize(raw: dict[str, Any], names: dict[str, Path], path: Path | str):
+    """Load the merged files as a case (errors name ``path`` and the base file merged onto)."""
     import yaml
 
     from resiliopt.case import load_case
 
-    path = Path(path)
-    raw, chain, names = layered_files(path)
     with tempfile.TemporaryDirectory(prefix="resiliopt-override-") as tmp:
         t = Path(tmp)
         case = dict(raw["case"])
@@ -149,6 +204,4 @@ def load_override(path: str | Path):
                 onto = names[Path(exc.file).stem]
                 raise InputError(exc.message, f"{path} (merged onto {onto})", exc.location) from None
             raise
-    files = {p.name if i else f"base/{p.name}": p for i, p in enumerate(chain)}
-    files.update({f"base/{q.name}": q for q in names.values()})
-    return dataclasses.replace(cd, path=path.resolve(), files=files)
+    return cd

@@ -17,6 +17,7 @@ docs/formats.md.
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -331,6 +332,85 @@ class Community(Strict):
         return v
 
 
+# --------------------------------------------------------------------------- user constraints
+# docs/constraints.md: the math of each type; resolved and built in
+# resiliopt/formulations/user_constraints.py.
+class _UserConstraint(Strict):
+    description: str = Field("", description="what the constraint means, shown with its dual")
+
+
+class _ArcSelection(_UserConstraint):
+    arcs: list[Id] = Field(default_factory=list, description="arc ids 'from->to' (one direction)")
+    links: list[Id] = Field(default_factory=list, description="link ids (every direction of the link)")
+    bridges: list[Id] = Field(
+        default_factory=list, description="bridge ids: the arcs into the bridge's interchange node"
+    )
+
+    @model_validator(mode="after")
+    def _some_arcs(self):
+        if not (self.arcs or self.links or self.bridges):
+            raise ValueError("name at least one of arcs, links or bridges")
+        return self
+
+
+class _GroupSelection(_UserConstraint):
+    sectors: list[Literal["residential", "business", "education", "public"]] = Field(
+        default_factory=list, description="sectors of the groups"
+    )
+    categories: list[Id] = Field(default_factory=list, description="building categories of the groups")
+    nodes: list[Id] = Field(default_factory=list, description="road nodes the groups hang off")
+
+    @model_validator(mode="after")
+    def _some_groups(self):
+        if not (self.sectors or self.categories or self.nodes):
+            raise ValueError("name at least one of sectors, categories or nodes (a group must match each)")
+        return self
+
+
+class FlowCap(_ArcSelection):
+    """Total flow through a set of arcs at most ``max`` (e.g. heavy trucks on bridges)."""
+
+    type: Literal["flow_cap"]
+    max: NonNeg = Field(description="largest total flow through the arcs, units per day")
+
+
+class TrShare(_GroupSelection):
+    """A share of TR reserved for a set of groups: the other groups get at most (1 - share) TR."""
+
+    type: Literal["tr_share"]
+    share: Share = Field(description="share of TR reserved for the groups")
+
+
+class MinDelivery(_GroupSelection):
+    """At least ``amount`` delivered to a set of groups (or all they demand, if less)."""
+
+    type: Literal["min_delivery"]
+    amount: NonNeg = Field(description="least delivery to the groups, units per day")
+
+
+class Closure(_ArcSelection):
+    """Arcs closed (capacity 0) from ``from_day`` until ``until_day`` (exclusive)."""
+
+    type: Literal["closure"]
+    from_day: int = Field(0, ge=0, description="first day closed")
+    until_day: int | None = Field(None, ge=1, description="first day open again; null: never")
+
+    @model_validator(mode="after")
+    def _days(self):
+        if self.until_day is not None and self.until_day <= self.from_day:
+            raise ValueError(f"until_day {self.until_day} must be after from_day {self.from_day}")
+        return self
+
+
+UserConstraint = Annotated[FlowCap | TrShare | MinDelivery | Closure, Field(discriminator="type")]
+#: names the slice LP uses itself (a user constraint may not take them)
+RESERVED_NAMES = (
+    *("arc_capacity", "group_demand", "node_balance", "total_resources", "objective"),
+    *("flow", "delivery", "cap", "demand", "gain", "TR", "day", "nodes", "arcs", "groups"),
+    *("meta", "slice_data", "source_arcs", "user_data", "user_rows", "extension_components"),
+)
+
+
 # --------------------------------------------------------------------------- case
 class GroundMotion(Strict):
     """Spatially correlated ground motion: ln IM_v = ln IM + tau eta + phi eps_v (docs/recovery.md).
@@ -401,37 +481,6 @@ class Variant(Strict):
     )
 
 
-class UserConstraint(Strict):
-    """A constraint of the analyst's, added to every slice LP (docs/user_constraints.md).
-
-    ``arc_flow_cap``: the flow summed over the arcs (and the arcs at the bridges) is at most
-    ``value`` units per day; ``arc_closed``: those arcs carry nothing on days ``days[0]`` to
-    ``days[1] - 1``; ``reserve_share``: a share ``value`` of TR is reserved for ``sector``
-    (deliveries to the other sectors are at most ``(1 - value) TR``).
-    """
-
-    name: Id = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="row name in the LP and the audit")
-    description: str = Field("", description="what the constraint means, shown with its dual")
-    kind: Literal["arc_flow_cap", "arc_closed", "reserve_share"]
-    arcs: list[Id] = Field(default_factory=list, description="arc ids 'FROM->TO'")
-    bridges: list[Id] = Field(default_factory=list, description="bridge ids: every arc at their nodes")
-    value: NonNeg = Field(0.0, description="arc_flow_cap: units per day; reserve_share: share of TR (0..1)")
-    sector: Literal["residential", "business", "education", "public"] | None = None
-    days: list[Annotated[int, Field(ge=0)]] = Field(
-        default_factory=list, description="arc_closed: [first day, first day open again)"
-    )
-
-    @model_validator(mode="after")
-    def _check(self) -> UserConstraint:
-        if self.kind in ("arc_flow_cap", "arc_closed") and not (self.arcs or self.bridges):
-            raise ValueError(f"{self.kind} needs arcs or bridges")
-        if self.kind == "arc_closed" and (len(self.days) != 2 or self.days[1] <= self.days[0]):
-            raise ValueError("arc_closed needs days: [first, end) with end > first")
-        if self.kind == "reserve_share" and (self.sector is None or self.value > 1):
-            raise ValueError("reserve_share needs a sector and a value in [0, 1]")
-        return self
-
-
 class Case(Strict):
     kind: Literal["case"] = "case"
     name: Id
@@ -444,13 +493,15 @@ class Case(Strict):
     logistics: Logistics
     recovery: Recovery = Recovery()
     variants: dict[Id, Variant] = Field(default_factory=dict)
-    constraints: list[UserConstraint] = Field(
-        default_factory=list, description="the analyst's constraints, added to every slice LP"
+    constraints: dict[Id, UserConstraint] = Field(
+        default_factory=dict,
+        description="user constraints added to every slice LP (docs/constraints.md), by name",
     )
     extension: str | None = Field(
         None,
-        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
-        description="'module:function' called with (model, slice data) to add components to every slice LP",
+        pattern=r"^[^:]+:[A-Za-z_]\w*$",
+        description="'module:function' (or 'file.py:function', relative to the case) called with "
+        "(model, slice data) to add components to every slice LP; --extension overrides it",
     )
 
     @model_validator(mode="after")
@@ -471,6 +522,17 @@ class Case(Strict):
                 },
             )
         return self
+
+    @field_validator("constraints")
+    @classmethod
+    def _constraint_names(cls, v: dict) -> dict:
+        for name in v:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) or name in RESERVED_NAMES:
+                raise ValueError(
+                    f"constraint name {name!r} must be a letter then letters, digits or _, "
+                    f"and not one of {list(RESERVED_NAMES)}"
+                )
+        return v
 
 
 # --------------------------------------------------------------------------- slice file

@@ -19,12 +19,19 @@ SEED = opt.SEED.option(0, "--seed", help="run seed (case input only)")
 DAY = opt.DAY.option(0, "--day", help="day of the recovery (case input only)")
 SCENARIO = opt.SCENARIO.option(0, "--scenario", help="scenario index (case input only)")
 VARIANT = typer.Option(None, "--variant", help="scenario variant of the case (e.g. bridges)")
+OVERRIDE = typer.Option(
+    None, "--override", help="YAML file laid over the case (repeatable, in order; docs/constraints.md)"
+)
+EXTENSION = typer.Option(
+    None, "--extension", help="module:function (or file.py:function) adding Pyomo components to the slice LP"
+)
 
 
-def _solve(path: str, seed: int, day: int, scenario: int, variant: str | None):
+def _solve(path: str, seed: int, day: int, scenario: int, variant: str | None, override=None, extension=None):
     from resiliopt.logistics import load_slice, solve_slice
 
-    return solve_slice(load_slice(path, seed=seed, day=day, scenario=scenario, variant=variant))
+    data = load_slice(path, seed, day, scenario, variant, tuple(override or ()), extension)
+    return solve_slice(data)
 
 
 def _print_summary(res) -> None:
@@ -75,9 +82,11 @@ def slice_cmd(
     scenario: int = SCENARIO,
     variant: str = VARIANT,
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    override: list[str] = OVERRIDE,
+    extension: str = EXTENSION,
 ) -> None:
     """Solve one time slice of the logistics LP and print a summary."""
-    res = _solve(path, seed, day, scenario, variant)
+    res = _solve(path, seed, day, scenario, variant, override, extension)
     if as_json:
         print_json(res.to_dict())
     else:
@@ -95,14 +104,18 @@ def audit_cmd(
     variant: str = VARIANT,
     force: bool = opt.FORCE,
     report: bool = typer.Option(False, "--report", help="also write OUT/report.html"),
+    override: list[str] = OVERRIDE,
+    extension: str = EXTENSION,
 ) -> None:
     """Solve a slice and write the audit: summary.md, CSV tables, model.lp."""
     from resiliopt._atomic import check_output_dir
     from resiliopt.reports.audit import write_audit
 
     check_output_dir(out, "audit", force)
-    res = _solve(path, seed, day, scenario, variant)
+    res = _solve(path, seed, day, scenario, variant, override, extension)
     params = {"input": path, "seed": seed, "day": day, "scenario": scenario, "variant": variant or "none"}
+    if override or extension:
+        params.update(overrides=list(override or ()), extension=extension)
     write_audit(res, out, params, force=force, report=report)
     _print_summary(res)
     console.print(f"audit written to {out}" + (f" (report: {out / 'report.html'})" if report else ""))
@@ -188,10 +201,16 @@ def validate_cmd(
     tree: str = typer.Option(
         None, "--tree", help="indicator tree a site file is checked against (default: cups/indicators.yaml)"
     ),
+    override: list[str] = OVERRIDE,
 ) -> None:
     """Check a file (or a whole case) with every rule the commands that read it apply."""
     from resiliopt.case import load_case
+    from resiliopt.simulation.montecarlo import load_case_model
 
+    if override:  # a case with its layers; user constraints resolved to arcs and groups
+        load_case_model(path, None, tuple(override))
+        console.print(f"OK: {path} with {len(override)} override layer(s) is a valid case")
+        return
     p = Path(path)
     if p.is_dir() and (p / "case.yaml").is_file():
         p = p / "case.yaml"
@@ -210,6 +229,8 @@ def validate_cmd(
     if not p.is_file():
         load_case(path)  # says what is missing
     kind = _validate_file(p, tree)
+    if kind in ("case", "override"):
+        load_case_model(p, None)  # its user constraints select arcs and groups
     console.print(f"OK: {path} is a valid {kind}")
 
 

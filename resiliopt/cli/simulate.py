@@ -24,6 +24,14 @@ console = plain_console(stderr=True)
 
 WORKERS = opt.WORKERS.option(None, "--workers", help="local worker processes (default: all cores)")
 SCHEDULER = typer.Option(None, "--scheduler", help="Dask scheduler address, or 'local' for a LocalCluster")
+OVERRIDE = typer.Option(
+    None, "--override", help="YAML file laid over the case (repeatable, in order; docs/constraints.md)"
+)
+EXTENSION = typer.Option(
+    None,
+    "--extension",
+    help="module:function (or file.py:function) adding Pyomo components to every slice LP",
+)
 
 
 @contextmanager
@@ -79,6 +87,8 @@ def simulate_cmd(
     no_progress: bool = typer.Option(False, "--no-progress"),
     no_plots: bool = typer.Option(False, "--no-plots"),
     report: bool = typer.Option(False, "--report", help="also write OUT/report.html"),
+    override: list[str] = OVERRIDE,
+    extension: str = EXTENSION,
 ) -> None:
     """Monte Carlo of the recovery: Parquet tables, summary.json and plots in OUT."""
     from resiliopt._atomic import output_directory
@@ -97,6 +107,8 @@ def simulate_cmd(
                 variant,
                 (lambda d, t: cb("scenarios", d, t)) if cb else None,
                 plots=not no_plots,
+                overrides=tuple(override or ()),
+                extension=extension,
             )
             if report:  # inside the output folder's context: recorded in its manifest
                 from resiliopt.cli.report import write_run_report
@@ -134,6 +146,8 @@ def compare_cmd(
     as_json: bool = typer.Option(False, "--json"),
     no_progress: bool = typer.Option(False, "--no-progress"),
     report: bool = typer.Option(False, "--report", help="also write OUT/report.html (and one per variant)"),
+    override: list[str] = OVERRIDE,
+    extension: str = EXTENSION,
 ) -> None:
     """Simulate variants side by side (same scenarios): time to the threshold and cost."""
     from resiliopt._atomic import output_directory
@@ -142,7 +156,19 @@ def compare_cmd(
     names = [v.strip() for v in variants.split(",") if v.strip()]
     try:
         with output_directory(out, "compare"), _progress(not no_progress and not as_json) as cb:
-            table = compare(case, names, scenarios, seed, days, out, workers, scheduler, cb)
+            table = compare(
+                case,
+                names,
+                scenarios,
+                seed,
+                days,
+                out,
+                workers,
+                scheduler,
+                cb,
+                tuple(override or ()),
+                extension,
+            )
             if report:  # inside the output folder's context: recorded in its manifest
                 from resiliopt.cli.report import write_run_report
                 from resiliopt.reports.html import write_report

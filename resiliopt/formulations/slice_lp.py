@@ -45,7 +45,7 @@ parameters do. A group with nothing to receive has demand 0.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +97,12 @@ class SliceData:
     name: str = "slice"
     meta: dict = field(default_factory=dict)
     named_nodes: list[str] = field(default_factory=list)
+    #: declarative user constraints (:class:`~resiliopt.formulations.user_constraints.UserRow`)
+    constraints: tuple = ()
+    #: the Python extension hook ``f(model, data)``, or None
+    extension: Callable | None = None
+    #: first day of the slice (closures depend on it)
+    day: int = 0
 
     @property
     def nodes(self) -> list[str]:
@@ -218,10 +224,14 @@ def build_slice_model(data: SliceData) -> pyo.ConcreteModel:
     )
     m.source_arcs = pyo.Set(initialize=out_arcs.get(data.source, []), ordered=True)
     m.slice_data = data  # the tables the model was built from (labels for reports)
-    if data.meta.get("constraints") or data.meta.get("extension"):
-        from resiliopt.formulations.user_constraints import apply
+    m.meta = dict(META)  # this model's registry: built-in rows, then user rows
+    m.day = pyo.Param(mutable=True, within=pyo.Reals, initialize=data.day, doc="first day of the slice [day]")
+    if data.constraints or data.extension is not None:
+        from resiliopt.formulations.user_constraints import add_user_constraints, apply_extension
 
-        apply(m, data)  # the case's own rows (docs/user_constraints.md)
+        add_user_constraints(m, data.constraints)
+        if data.extension is not None:
+            apply_extension(m, data, data.extension)
     return m
 
 
@@ -276,8 +286,12 @@ def update_slice_model(
     demand: Mapping[str, float] | Sequence[float] | None = None,
     gain: Mapping[str, float] | Sequence[float] | None = None,
     total_resources: float | None = None,
+    day: int | None = None,
 ) -> pyo.ConcreteModel:
     """Change a built slice model's data in place (by id, or arrays in set order).
+
+    ``day``: the slice's first day (user closures depend on it). The right-hand sides of
+    user constraints are recomputed from the new data.
 
     Raises :class:`~resiliopt.errors.InputError` (and changes nothing) for an id the model
     does not have, an array of the wrong length, or a value that is not finite (or negative,
@@ -310,4 +324,11 @@ def update_slice_model(
         data.groups["gain"] = [pyo.value(m.gain[j]) for j in m.groups]
     if total_resources is not None:
         data.total_resources = float(total_resources)
+    if day is not None:
+        m.day = day
+        data.day = day
+    if getattr(m, "user_rows", None):
+        from resiliopt.formulations.user_constraints import refresh_user_constraints
+
+        refresh_user_constraints(m)
     return m

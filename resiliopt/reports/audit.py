@@ -159,6 +159,7 @@ def summary_markdown(res: SliceResult) -> str:
         "",
         _md_table(tabs["shadow_prices"].rename(columns=pcol)),
     ]
+    lines += user_rows_markdown(res)
     tr = res.duals[res.duals["constraint"] == "total_resources"]["value"]
     if len(tr):
         lines += [
@@ -166,6 +167,25 @@ def summary_markdown(res: SliceResult) -> str:
             "",
         ]
     return "\n".join(lines) + "\n"
+
+
+def user_rows_markdown(res: SliceResult) -> list[str]:
+    """The rows of user constraints and of an extension, with their duals (docs/constraints.md)."""
+    builtin = {"node_balance", "total_resources", "arc_capacity", "group_demand"}
+    d = res.duals[~res.duals["constraint"].isin(builtin)]
+    if d.empty:
+        return []
+    cols = ("constraint", "index", "value", "unit", "slack", "constraint_unit", "description")
+    names = {"value": "dual", "unit": "unit of the dual", "constraint_unit": "unit of the row"}
+    tab = d[[c for c in cols if c in d]].rename(columns=names)
+    return [
+        "## User constraints",
+        "",
+        "Rows added by the case's `constraints:` section or by an extension, under their names; "
+        "the dual is what one more unit of the right-hand side is worth in F_C this slice.",
+        "",
+        _md_table(tab),
+    ]
 
 
 def write_audit(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from resiliopt import community as fc_mod
+from resiliopt.errors import SolveError
 from resiliopt.schemas import DAMAGE_STATES, SECTORS
 from resiliopt.simulation.scenario import CaseModel, RecoveryState, sample_scenario
 from resiliopt.solvers.compiled import CompiledSlice
@@ -93,15 +94,20 @@ def run_scenario(
                 cap = st.arc_capacity()
             if gain is None:
                 gain = st.gains(l)
+            key = lp.day_key(st.day)  # user closures: the LP also depends on the day
             if last is None or not (
                 np.array_equal(demand, last[0])
                 and np.array_equal(cap, last[1])
                 and np.array_equal(gain, last[2])
+                and key == last[3]
             ):
-                lp.update(cap, demand, gain, tr)
-                obj, _, y = lp.solve()
+                lp.update(cap, demand, gain, tr, st.day)
+                try:
+                    obj, _, y = lp.solve()
+                except SolveError as exc:  # say which slice
+                    raise SolveError(f"scenario {index}, day {st.day}: {exc}", exc.status) from None
                 y = np.minimum(np.maximum(y, 0.0), demand)
-                last = (demand, cap, gain)
+                last = (demand, cap, gain, key)
             r = st.supply_rate(y, demand, gain)
             reach = st.reachable(cap)
             unreach = float(demand[~reach].sum())
@@ -136,8 +142,8 @@ def run_scenario(
             nxt = nxt[np.isfinite(nxt)]
             if nxt.size:
                 limit = min(limit, max(1, int(np.ceil((nxt.min() - st.day) / dt))))
-        change = cm.next_closure_change(st.day)  # an arc_closed constraint starts or ends
-        if change is not None:
+        change = lp.next_change(st.day)  # a user closure starts or ends (docs/constraints.md)
+        if np.isfinite(change):
             limit = min(limit, max(1, int(np.ceil((change - st.day) / dt))))
         m, work = _jump(st.work_left, y, rate, tiny, limit)
         rows = slice(k, k + m)
@@ -156,7 +162,6 @@ def run_scenario(
         cols["unrepaired"][rows] = unrepaired
         cols["objective"][rows] = obj
         new_unsafe, new_bridges = _settle(st, work, finite, tiny, due, m)
-        new_bridges = new_bridges or change is not None  # capacities also change with closures
         k += m
     cols["scenario"][:] = index
     return cols, scenario_summary(cm, sc, cols, st), st
@@ -257,15 +262,20 @@ def run_scenario_stepwise(
         if total_demand > 0:
             cap = st.arc_capacity()
             gain = st.gains(l)
+            key = lp.day_key(st.day)  # user closures: the LP also depends on the day
             if last is None or not (
                 np.array_equal(demand, last[0])
                 and np.array_equal(cap, last[1])
                 and np.array_equal(gain, last[2])
+                and key == last[3]
             ):
-                lp.update(cap, demand, gain, tr)
-                obj, _, y = lp.solve()
+                lp.update(cap, demand, gain, tr, st.day)
+                try:
+                    obj, _, y = lp.solve()
+                except SolveError as exc:  # say which slice
+                    raise SolveError(f"scenario {index}, day {st.day}: {exc}", exc.status) from None
                 y = np.minimum(np.maximum(y, 0.0), demand)
-                last = (demand, cap, gain)
+                last = (demand, cap, gain, key)
             r = st.supply_rate(y, demand, gain)
             reach = st.reachable(cap)
             cols["unreachable_demand"][k] = float(demand[~reach].sum())

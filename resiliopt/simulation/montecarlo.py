@@ -27,6 +27,7 @@ client's ``--out``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -56,6 +57,40 @@ SAMPLE_TRAJECTORIES = 200
 _WORKER_CACHE: dict = {}
 
 
+def case_extension(case: CaseData):
+    """The extension hook of a case: ``--extension`` (``case.extension``), else the case's own
+    ``extension:`` (a file path relative to the case file); None without one."""
+    from resiliopt.formulations.user_constraints import load_extension
+
+    spec = case.extension or case.case.extension
+    if not spec:
+        return None
+    if not case.extension:
+        mod, fn = spec.rsplit(":", 1)
+        if mod.endswith(".py") and not Path(mod).is_absolute():
+            spec = f"{(Path(case.path).parent / mod).resolve()}:{fn}"
+    return load_extension(spec)
+
+
+def load_case_with(case_path, overrides=(), extension: str | None = None) -> CaseData:
+    """The case with its ``--override`` layers and ``--extension`` (docs/constraints.md)."""
+    from resiliopt.formulations.user_constraints import normalize_spec
+
+    data = load_case(case_path, tuple(overrides))
+    if extension:
+        data = dataclasses.replace(data, extension=normalize_spec(extension))
+    return data
+
+
+def load_case_model(case_path, variant: str | None, overrides=(), extension: str | None = None):
+    """The case model of a run: the case with its override layers, the variant and the
+    extension hook applied (docs/constraints.md)."""
+    from resiliopt.simulation.scenario import case_model
+
+    data = load_case_with(case_path, overrides, extension)
+    return case_model(data, variant, case_extension(data))
+
+
 # --------------------------------------------------------------------------- worker side
 def _worker_state(case: CaseData, variant: str | None, key: str):
     """Case model and compiled LP, built once per process (one warm HiGHS per worker)."""
@@ -63,7 +98,7 @@ def _worker_state(case: CaseData, variant: str | None, key: str):
     from resiliopt.simulation.scenario import case_model
 
     if key not in _WORKER_CACHE:
-        cm = case_model(case, variant)
+        cm = case_model(case, variant, case_extension(case))
         _WORKER_CACHE.clear()
         _WORKER_CACHE[key] = (cm, compiled_for(cm))
     return _WORKER_CACHE[key]
@@ -163,7 +198,7 @@ def input_hashes(case: CaseData) -> dict[str, str]:
 
 
 def _run_params(case: CaseData, variant, scenarios, seed, days) -> dict:
-    return {
+    out = {
         "case": str(case.path.resolve()),
         "variant": variant or "none",
         "scenarios": scenarios,
@@ -174,6 +209,10 @@ def _run_params(case: CaseData, variant, scenarios, seed, days) -> dict:
         "resiliopt": __version__,
         "inputs": input_hashes(case),
     }
+    if case.overrides or case.extension:  # (absent otherwise: earlier runs still resume)
+        out["overrides"] = list(case.overrides)
+        out["extension"] = case.extension
+    return out
 
 
 def _check_resume(pfile: Path, params: dict, case: CaseData) -> None:
@@ -257,12 +296,15 @@ def simulate(
     variant: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     plots: bool = True,
+    overrides: tuple = (),
+    extension: str | None = None,
 ) -> SimulationResult:
     """Run ``scenarios`` scenarios of ``days`` days; write Parquet datasets, summary and plots.
 
     ``workers``: local processes (default: all cores; 1 runs in this process). ``scheduler``: a
     Dask distributed scheduler address, or ``"local"`` for a LocalCluster of ``workers``.
-    ``progress(done, total)`` is called as scenarios finish.
+    ``progress(done, total)`` is called as scenarios finish. ``overrides``: YAML files laid
+    over the case; ``extension``: ``module:function`` of an extension hook (docs/constraints.md).
     """
     t_start = time.perf_counter()
     if scenarios < 1:
@@ -274,8 +316,12 @@ def simulate(
     case_path = resolve_case_path(case)
     from resiliopt.simulation.scenario import case_model
 
-    data = load_case(case_path)
-    cm = case_model(data, variant)  # validates the case and variant up front
+    data = load_case_with(case_path, overrides, extension)
+    cm = case_model(data, variant, case_extension(data))  # validates the case and variant up front
+    if cm.extension is not None:
+        from resiliopt.simulation.engine import compiled_for
+
+        compiled_for(cm)  # the extension's model must compile (errors before any output)
     out = Path(out)
     params = _run_params(data, variant, scenarios, seed, days)
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
@@ -513,11 +559,13 @@ def compare(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    overrides: tuple = (),
+    extension: str | None = None,
 ) -> pd.DataFrame:
     """Simulate each variant with the same seed (common random numbers) and tabulate them."""
     from resiliopt.reports.plots import compare_plots
 
-    data = load_case(resolve_case_path(case))
+    data = load_case(resolve_case_path(case), tuple(overrides))
     for k, v in enumerate(variants):
         if v != "none" and v not in data.case.variants:
             raise InputError(
@@ -528,7 +576,19 @@ def compare(
     rows, frames = [], {}
     for v in variants:
         cb = (lambda d, t, v=v: progress(v, d, t)) if progress else None
-        res = simulate(case, scenarios, seed, days, out / v, workers, scheduler, v, cb)
+        res = simulate(
+            case,
+            scenarios,
+            seed,
+            days,
+            out / v,
+            workers,
+            scheduler,
+            v,
+            cb,
+            overrides=overrides,
+            extension=extension,
+        )
         t = res.summary["time_to_threshold"]
         cost = variant_cost(data, v)
         rows.append(

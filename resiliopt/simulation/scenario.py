@@ -33,6 +33,7 @@ The recovery model (docs/recovery.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,7 @@ from resiliopt import hazard
 from resiliopt.case import CaseData
 from resiliopt.errors import InputError
 from resiliopt.formulations.slice_lp import SliceData
+from resiliopt.formulations.user_constraints import resolve
 from resiliopt.schemas import DAMAGE_STATES, SECTORS
 
 UNSAFE_FROM = 2  # damage state index of 'moderate'
@@ -72,41 +74,12 @@ class CaseModel:
     bridge_site: np.ndarray | None = None  # road-node index of each bridge (-1: not a road node)
     site_factor: np.ndarray | None = None  # L with L L^T = within-event correlation of the sites
     arc_ends: np.ndarray | None = None  # (n_arcs, 2) flow-node index of tail and head (0 = source)
+    user_rows: tuple = ()  # the case's declarative constraints, resolved (user_constraints.UserRow)
+    extension: Callable | None = None  # the Python extension hook, or None
 
     @property
     def n_groups(self) -> int:
         return len(self.group_ids)
-
-    def closed_arcs(self, day: int) -> np.ndarray | None:
-        """Arcs closed on ``day`` by the case's ``arc_closed`` constraints (None: none)."""
-        specs = [
-            c for c in self.case.case.constraints if c.kind == "arc_closed" and c.days[0] <= day < c.days[1]
-        ]
-        if not specs:
-            return None
-        from resiliopt.formulations.user_constraints import arcs_of
-
-        ids = list(self.arcs["arc"])
-        bridges = dict(zip(self.arcs["arc"], self.arcs["bridges"], strict=True))
-        chosen = {a for c in specs for a in arcs_of(c, ids, bridges)}
-        return self.arcs["arc"].isin(chosen).to_numpy()
-
-    def next_closure_change(self, day: int) -> int | None:
-        """The first day after ``day`` on which an ``arc_closed`` constraint starts or ends."""
-        ends = [d for c in self.case.case.constraints if c.kind == "arc_closed" for d in c.days if d > day]
-        return min(ends) if ends else None
-
-    def lp_meta(self) -> dict:
-        """What the slice LP needs to add the case's constraints and extension."""
-        c = self.case.case
-        if not (c.constraints or c.extension):
-            return {}
-        return {
-            "constraints": list(c.constraints),
-            "extension": c.extension,
-            "slice_days": self.slice_days,
-            "group_sector": {g: SECTORS[k] for g, k in zip(self.group_ids, self.g_sector, strict=True)},
-        }
 
     @property
     def slice_days(self) -> int:
@@ -123,8 +96,9 @@ class CaseModel:
         return list(p) if isinstance(p, list) else [float(p)]
 
 
-def case_model(case: CaseData, variant: str | None = None) -> CaseModel:
-    """Groups, bridges and arcs of a case, with a variant's retrofits applied."""
+def case_model(case: CaseData, variant: str | None = None, extension: Callable | None = None) -> CaseModel:
+    """Groups, bridges and arcs of a case, with a variant's retrofits applied; its user
+    constraints resolved to arc and group ids, and the extension hook (docs/constraints.md)."""
     b = case.buildings
     v = None
     if variant not in (None, "none"):
@@ -212,7 +186,6 @@ def case_model(case: CaseData, variant: str | None = None) -> CaseModel:
             rec.collapse_days if rec.collapse_days is not None else np.inf,
         ]
     )
-    _check_user_constraints(case, arcs)
     sites = [n.id for n in net.nodes]
     site_at = {n: k for k, n in enumerate(sites)}
     gm = case.case.hazard.ground_motion
@@ -224,6 +197,9 @@ def case_model(case: CaseData, variant: str | None = None) -> CaseModel:
     for n in sites:
         flow_nodes[n] = len(flow_nodes)
     ends = np.array([[flow_nodes.get(u, -1), flow_nodes.get(w, -1)] for _, u, w, _, _ in rows]).reshape(-1, 2)
+    user_rows = resolve(
+        case, arcs, gid, np.array(gcat), np.array(gsec), gnode, SECTORS, case.case.recovery.slice_days
+    )
     return CaseModel(
         case=case,
         variant=variant,
@@ -245,27 +221,9 @@ def case_model(case: CaseData, variant: str | None = None) -> CaseModel:
         bridge_site=np.array([site_at.get(n, -1) for n in bridge_node], dtype=np.int64),
         site_factor=factor,
         arc_ends=ends,
+        user_rows=user_rows,
+        extension=extension,
     )
-
-
-def _check_user_constraints(case: CaseData, arcs: pd.DataFrame) -> None:
-    """Refuse constraints naming arcs or bridges the case lacks, and an extension that cannot load."""
-    from resiliopt.formulations.user_constraints import arcs_of, load_extension
-
-    ids = list(arcs["arc"])
-    bridges = dict(zip(arcs["arc"], arcs["bridges"], strict=True))
-    for k, spec in enumerate(case.case.constraints):
-        if spec.kind == "reserve_share":
-            continue
-        try:
-            arcs_of(spec, ids, bridges)
-        except InputError as exc:
-            raise InputError(exc.message, case.path, f"constraints[{k}] ({spec.name})") from None
-    if case.case.extension:
-        try:
-            load_extension(case.case.extension)
-        except InputError as exc:
-            raise InputError(exc.message, case.path, "extension") from None
 
 
 @dataclass
@@ -354,11 +312,7 @@ class RecoveryState:
         keep = 1.0 - self._loss[self.bridge_state]
         keep = np.append(keep, 1.0)  # index -1: no bridge
         mult = np.minimum(keep[self.cm.arc_bridges[:, 0]], keep[self.cm.arc_bridges[:, 1]])
-        cap = self._cap0 * mult * self.cm.slice_days  # per day -> per slice
-        closed = self.cm.closed_arcs(self.day)
-        if closed is not None:
-            cap = np.where(closed, 0.0, cap)
-        return cap
+        return self._cap0 * mult * self.cm.slice_days  # per day -> per slice
 
     def demand(self) -> np.ndarray:
         return np.where(
@@ -379,7 +333,15 @@ class RecoveryState:
         arcs = cm.arcs[["arc", "from", "to", "capacity", "label", "bridges"]].copy()
         arcs["capacity"] = self.arc_capacity()
         d = self.demand()
-        groups = pd.DataFrame({"group": cm.group_ids, "node": cm.g_node, "capacity": d, "gain": self.gains()})
+        groups = pd.DataFrame(
+            {
+                "group": cm.group_ids,
+                "node": cm.g_node,
+                "capacity": d,
+                "gain": self.gains(),
+                "sector": np.asarray(SECTORS)[cm.g_sector],  # for extensions and reports
+            }
+        )
         if only_active:
             groups = groups[d > 0].reset_index(drop=True)
         net = cm.case.network
@@ -390,8 +352,10 @@ class RecoveryState:
             net.entry.id,
             net.sink,
             name=f"{cm.case.name}-s{self.scenario.index}-d{self.day}",
-            meta=cm.lp_meta(),
             named_nodes=[n.id for n in net.nodes],
+            constraints=cm.user_rows,
+            extension=cm.extension,
+            day=self.day,
         )
 
     # ------------------------------------------------------------------ advance

@@ -23,6 +23,17 @@ tolerances (the defaults stay in force otherwise, so the Monte Carlo's numbers d
 change); failing again raises :class:`~resiliopt.errors.SolveError`.
 The check is vectorized numpy (``benchmarks/bench_input_certificate.py`` measures its cost);
 ``CompiledSlice(data, certify=False)`` turns it off.
+
+User constraints (docs/constraints.md). The matrix is read from the *extended* Pyomo model
+(``build_slice_model`` adds the case's declarative constraints and runs the extension hook),
+so the fast path solves exactly the model a user sees. Between slices the right-hand sides
+of the declarative rows are set from the same data (capacities, demands, TR and the day);
+rows and columns an extension added are read again from the Pyomo model after its mutable
+parameters (``cap``, ``demand``, ``gain``, ``TR``, ``day``, only those the extension uses)
+are set, and every changed bound or coefficient is passed to HiGHS. The input certificate
+checks the declarative rows from the input data (:mod:`~resiliopt.solvers.input_certificate`);
+with an extension it does not apply, and each solve is checked by the matrix certificate
+of the extended matrix instead (:attr:`CompiledSlice.certificate_kind` says which).
 """
 
 from __future__ import annotations
@@ -32,12 +43,14 @@ import time
 import highspy
 import numpy as np
 import pandas as pd
+import pyomo.environ as pyo
 
-from resiliopt.errors import SolveError
-from resiliopt.formulations.slice_lp import SliceData, _check_ids
+from resiliopt.errors import InputError, SolveError
+from resiliopt.formulations.slice_lp import SliceData, _check_ids, build_slice_model
+from resiliopt.solvers.certificate import Certificate, certify
 from resiliopt.solvers.highs import SLICE_TOLERANCES
 from resiliopt.solvers.input_certificate import InputCertificate, InputNetwork
-from resiliopt.solvers.matrix import LinearProgram
+from resiliopt.solvers.matrix import LinearProgram, to_matrix
 
 
 def highs_version() -> str:
@@ -129,18 +142,15 @@ class CompiledSlice:
     """A slice LP for a fixed network and group set, updated and re-solved in place."""
 
     def __init__(self, data: SliceData, certify: bool = True):
-        if data.meta.get("constraints") or data.meta.get("extension"):
-            # the case's own rows (docs/user_constraints.md): the matrix of the extended Pyomo model
-            from resiliopt.formulations.slice_lp import build_slice_model
-            from resiliopt.formulations.user_constraints import extra_components
-            from resiliopt.solvers.matrix import to_matrix
-
+        if data.constraints or data.extension is not None:
+            # user rows (docs/constraints.md): the matrix of the extended Pyomo model
             model = build_slice_model(data)
             self.lp = to_matrix(model)
-            self.extended = extra_components(model)
+            self._user = _UserRows(model, self.lp, data)
         else:
             self.lp = slice_matrix(data)
-            self.extended = []
+            self._user = None
+        self.certificate_kind = "input" if self._user is None or not self._user.extension else "matrix"
         comp = np.asarray(self.lp.col_component)
         self.flow_cols = np.flatnonzero(comp == "flow").astype(np.int32)
         self.delivery_cols = np.flatnonzero(comp == "delivery").astype(np.int32)
@@ -152,8 +162,7 @@ class CompiledSlice:
         self._inf = highspy.kHighsInf  # the Pyomo model is not kept: the matrix is enough
         self.highs_seconds = 0.0  # wall time inside HiGHS calls (update, run, solution), for benchmarks
         self.solves = 0
-        # with the case's own rows the input tables no longer describe the LP: no input certificate
-        self.certify = certify and not self.extended
+        self.certify = certify
         self.last_certificate: InputCertificate | None = None
         self.net = InputNetwork.from_slice(data)  # from the input tables, not the matrix
         # where each input arc / group / road node sits in HiGHS's solution (by id)
@@ -172,6 +181,7 @@ class CompiledSlice:
         )
         self._gain = data.groups["gain"].to_numpy(dtype=float)
         self._tr = float(data.total_resources)
+        self._day = data.day
 
     def reset(self) -> None:
         """Forget the basis (next solve is cold). Called at the start of every scenario, so a
@@ -179,8 +189,10 @@ class CompiledSlice:
         before: with alternative optima a warm start could otherwise pick another vertex."""
         self.h.clearSolver()
 
-    def update(self, capacity: np.ndarray, demand: np.ndarray, gain: np.ndarray, total_resources: float):
-        """Set arc capacities, group demands and gains (arrays in set order) and TR."""
+    def update(
+        self, capacity: np.ndarray, demand: np.ndarray, gain: np.ndarray, total_resources: float, day: int = 0
+    ):
+        """Set arc capacities, group demands and gains (arrays in set order), TR and the day."""
         h = self.h
         upper = np.concatenate([capacity, demand])
         gain = np.asarray(gain, dtype=np.float64)
@@ -191,6 +203,28 @@ class CompiledSlice:
         self.highs_seconds += time.perf_counter() - t
         # what the input certificate checks against (input order = set order)
         self._upper, self._gain, self._tr = upper, np.asarray(gain, dtype=float), float(total_resources)
+        self._day = day
+        if self._user is not None:
+            self._user.update(h, capacity, demand, self._gain, self._tr, day)
+            lp = self.lp
+            lp.col_ub[self._all_cols] = upper
+            lp.c[self.delivery_cols] = self._gain
+            lp.row_ub[self.tr_row] = self._tr
+
+    def day_key(self, day: int) -> tuple:
+        """What of the LP data depends on the day alone (user closures, an extension that reads
+        ``model.day``): two slices with equal data and equal keys have the same LP."""
+        return () if self._user is None else self._user.day_key(day)
+
+    def next_change(self, day: float) -> float:
+        """The first day after ``day`` on which :meth:`day_key` may change (inf: never): an
+        event for an engine that jumps over slices with equal data."""
+        if self._user is None:
+            return np.inf
+        if self._user.uses_day:
+            return day + 1
+        ends = [d for r in self._user.closures for d in (r.from_day, r.until_day) if d > day]
+        return float(min(ends, default=np.inf))
 
     def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
         """Run HiGHS; returns (objective, arc flows, deliveries)."""
@@ -199,19 +233,29 @@ class CompiledSlice:
         h.run()
         status = h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
-            raise SolveError(f"HiGHS returned {h.modelStatusToString(status)}", status="error")
+            msg = f"HiGHS returned {h.modelStatusToString(status)}"
+            if self._user is not None and status == highspy.HighsModelStatus.kInfeasible:
+                names = ", ".join(dict.fromkeys(r.name for _, r, _, _ in self._user.decl))
+                msg += (
+                    f": the user constraints ({names or 'of the extension'}) cannot all hold in this "
+                    "slice (a min_delivery the damaged network cannot carry? docs/constraints.md)"
+                )
+            raise SolveError(msg, status="infeasible" if "Infeasible" in msg else "error")
         sol = h.getSolution()
         x = np.asarray(sol.col_value)
         obj = h.getInfo().objective_function_value
         self.highs_seconds += time.perf_counter() - t
         self.solves += 1
         if self.certify:
-            cert = self.check(x, np.asarray(sol.row_dual), obj)
+            cert = self.check(x, np.asarray(sol.row_dual), obj, np.asarray(sol.col_dual))
             if not cert.passed:
                 x, obj, cert = self._resolve_tight()
             self.last_certificate = cert
             if not cert.passed:
-                raise SolveError(f"the input certificate failed: {cert.summary()}", status="unverified")
+                what = cert.summary() if hasattr(cert, "summary") else str(cert.to_dict())
+                raise SolveError(
+                    f"the {self.certificate_kind} certificate failed: {what}", status="unverified"
+                )
         return obj, x[self.flow_cols], x[self.delivery_cols]
 
     def _resolve_tight(self):
@@ -234,12 +278,18 @@ class CompiledSlice:
         sol = h.getSolution()
         x = np.asarray(sol.col_value)
         obj = h.getInfo().objective_function_value
-        return x, obj, self.check(x, np.asarray(sol.row_dual), obj)
+        return x, obj, self.check(x, np.asarray(sol.row_dual), obj, np.asarray(sol.col_dual))
 
-    def check(self, x: np.ndarray, row_dual: np.ndarray, objective: float) -> InputCertificate:
+    def check(
+        self, x: np.ndarray, row_dual: np.ndarray, objective: float, col_dual: np.ndarray | None = None
+    ) -> InputCertificate | Certificate:
         """The input certificate of HiGHS's solution (columns ``x``, row duals) for the data
         of the last :meth:`update`. Potentials are ``-dual(node_balance)``; a node with no row
-        gets none (NaN), which fails the check where an arc or group touches it."""
+        gets none (NaN), which fails the check where an arc or group touches it. With an
+        extension: the matrix certificate of the extended matrix (``col_dual`` needed)."""
+        if self.certificate_kind == "matrix":
+            return certify(self.lp, x, row_dual, col_dual)
+        user = self._user.declared(row_dual) if self._user is not None else None
 
         def pick(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
             if idx.min(initial=0) >= 0:
@@ -254,4 +304,163 @@ class CompiledSlice:
             -pick(row_dual, self._p_rows),
             float(row_dual[self.tr_row]),
             objective=objective,
+            user=user,
+            day=self._day,
         )
+
+
+class _UserRows:
+    """Where the user rows and columns sit in the compiled LP, and how their data follow a slice.
+
+    Declarative rows: their right-hand sides from the slice's arrays (the formulas of
+    :mod:`~resiliopt.formulations.user_constraints`). Extension rows and columns: read again
+    from the Pyomo model (kept for this) after setting the mutable parameters they use.
+    """
+
+    def __init__(self, model, lp: LinearProgram, data: SliceData):
+        from pyomo.core.expr.visitor import identify_mutable_parameters
+
+        self.lp_ref = lp
+        self.rows_spec = {r.name: r for r in data.constraints}
+        arc_pos = {a: k for k, a in enumerate(data.arcs["arc"])}
+        grp_pos = {g: k for k, g in enumerate(data.groups["group"])}
+        self.decl = []  # (matrix row, UserRow, arc position or group positions)
+        for k, (comp, idx) in enumerate(zip(lp.row_component, lp.row_index, strict=True)):
+            r = self.rows_spec.get(comp)
+            if r is None:
+                continue
+            if r.kind == "closure":
+                self.decl.append((k, r, arc_pos[idx], idx))
+            else:
+                pos = np.array([grp_pos[g] for g in r.groups if g in grp_pos], dtype=np.int64)
+                self.decl.append((k, r, pos, None))
+        self.closures = tuple(dict.fromkeys(r for _, r, _, _ in self.decl if r.kind == "closure"))
+        # the extension: its rows, its columns, and the model parameters they read
+        names = set(getattr(model, "extension_components", ()))
+        self.extension = bool(data.extension)
+        self.model = model if self.extension else None
+        cons = list(model.component_data_objects(pyo.Constraint, active=True))
+        self.ext_rows = [(k, c) for k, c in enumerate(cons) if c.parent_component().local_name in names]
+        variables = list(model.component_data_objects(pyo.Var, active=True, descend_into=True))
+        self.ext_cols = [
+            (k, v)
+            for k, v in enumerate(variables)
+            if v.parent_component().local_name not in ("flow", "delivery")
+        ]
+        col_of = {id(v): k for k, v in enumerate(variables)}
+        self._col_of = col_of
+        used = {}
+        for _, c in self.ext_rows:
+            for e in (c.body, c.lower, c.upper):
+                if e is not None:
+                    for p in identify_mutable_parameters(e):
+                        used[id(p)] = p
+        for _, v in self.ext_cols:
+            for e in (v.lower, v.upper):
+                if e is not None:
+                    for p in identify_mutable_parameters(e):
+                        used[id(p)] = p
+        self.params = []  # (param data, which input, position)
+        where = {}
+        for name in ("cap", "demand", "gain"):
+            comp = getattr(model, name)
+            pos = arc_pos if name == "cap" else grp_pos
+            for key in comp:
+                where[id(comp[key])] = (name, pos[key])
+        where[id(model.TR)] = ("TR", 0)
+        where[id(model.day)] = ("day", 0)
+        for pid, p in used.items():
+            if pid in where:
+                self.params.append((p, *where[pid]))
+        self.uses_day = any(w == "day" for _, w, _ in self.params)
+        self._coefs = {k: self._read_row(c)[0] for k, c in self.ext_rows}
+        if self.extension:
+            self._check_objective(model, lp)
+
+    @staticmethod
+    def _check_objective(model, lp: LinearProgram) -> None:
+        from pyomo.core.expr.visitor import identify_mutable_parameters
+
+        obj = next(model.component_data_objects(pyo.Objective, active=True))
+        gains = {id(model.gain[j]) for j in model.gain}
+        other = [p for p in identify_mutable_parameters(obj.expr) if id(p) not in gains]
+        comp = np.asarray(lp.col_component)
+        flow, deliv = comp == "flow", comp == "delivery"
+        base = np.array([pyo.value(model.gain[j]) for j in model.groups])
+        if other or np.any(lp.c[flow] != 0) or not np.allclose(lp.c[deliv], base, rtol=0, atol=0):
+            raise InputError(
+                "the extension changes the objective's terms in flow or delivery (or makes them depend "
+                "on other parameters); the fast path sets them from the gains every slice, so put "
+                "further objective terms on variables of the extension's own, with constant coefficients",
+                location="--extension",
+            )
+
+    def _read_row(self, c):
+        from pyomo.repn.standard_repn import generate_standard_repn
+
+        rep = generate_standard_repn(c.body, compute_values=True)
+        coefs: dict[int, float] = {}
+        for v, a in zip(rep.linear_vars, rep.linear_coefs, strict=True):
+            k = self._col_of[id(v)]
+            coefs[k] = coefs.get(k, 0.0) + float(a)
+        const = float(rep.constant)
+        lb = -np.inf if c.lower is None else float(pyo.value(c.lower)) - const
+        ub = np.inf if c.upper is None else float(pyo.value(c.upper)) - const
+        return coefs, lb, ub
+
+    def day_key(self, day: int) -> tuple:
+        key = tuple(r.is_open(day) for r in self.closures)
+        return (*key, day) if self.uses_day else key
+
+    def update(self, h, capacity, demand, gain, tr, day) -> None:
+        lp = self.lp_ref
+        inf = highspy.kHighsInf
+        for k, r, pos, _ in self.decl:
+            if r.kind == "flow_cap":
+                lb, ub = -np.inf, r.value
+            elif r.kind == "tr_share":
+                lb, ub = -np.inf, (1.0 - r.value) * tr
+            elif r.kind == "min_delivery":
+                lb, ub = min(r.value, float(demand[pos].sum())), np.inf
+            else:
+                lb, ub = -np.inf, float(capacity[pos]) * (1.0 if r.is_open(day) else 0.0)
+            if lb != lp.row_lb[k] or ub != lp.row_ub[k]:
+                h.changeRowBounds(k, -inf if np.isinf(lb) else lb, inf if np.isinf(ub) else ub)
+                lp.row_lb[k], lp.row_ub[k] = lb, ub
+        if not self.extension:
+            return
+        values = {"cap": capacity, "demand": demand, "gain": gain}
+        for p, what, pos in self.params:
+            p.set_value(
+                float(tr) if what == "TR" else float(day) if what == "day" else float(values[what][pos])
+            )
+        changed_coef = False
+        for k, c in self.ext_rows:
+            coefs, lb, ub = self._read_row(c)
+            old = self._coefs[k]
+            if coefs != old:
+                for col in set(coefs) | set(old):
+                    h.changeCoeff(k, col, coefs.get(col, 0.0))
+                self._coefs[k] = coefs
+                changed_coef = True
+            if lb != lp.row_lb[k] or ub != lp.row_ub[k]:
+                h.changeRowBounds(k, -inf if np.isinf(lb) else lb, inf if np.isinf(ub) else ub)
+                lp.row_lb[k], lp.row_ub[k] = lb, ub
+        for k, v in self.ext_cols:
+            lb = -np.inf if v.lower is None else float(pyo.value(v.lower))
+            ub = np.inf if v.upper is None else float(pyo.value(v.upper))
+            if lb != lp.col_lb[k] or ub != lp.col_ub[k]:
+                h.changeColBounds(k, -inf if np.isinf(lb) else lb, inf if np.isinf(ub) else ub)
+                lp.col_lb[k], lp.col_ub[k] = lb, ub
+        if changed_coef:  # keep the triplets the matrix certificate reads in step
+            keep = ~np.isin(lp.rows, [k for k, _ in self.ext_rows])
+            r, cc, vv = [lp.rows[keep]], [lp.cols[keep]], [lp.vals[keep]]
+            for k, coefs in self._coefs.items():
+                r.append(np.full(len(coefs), k, dtype=np.int64))
+                cc.append(np.fromiter(coefs, dtype=np.int64, count=len(coefs)))
+                vv.append(np.fromiter(coefs.values(), dtype=float, count=len(coefs)))
+            lp.rows, lp.cols, lp.vals = np.concatenate(r), np.concatenate(cc), np.concatenate(vv)
+
+    def declared(self, row_dual: np.ndarray):
+        """The declarative rows for the input certificate: (UserRow, index, dual) per matrix row."""
+        return [(r, idx, float(row_dual[k])) for k, r, _, idx in self.decl]

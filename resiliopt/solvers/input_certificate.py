@@ -75,11 +75,26 @@ Why this proves optimality (weak duality, on the input graph)
     :math:`D - \text{obj} = \sum(\text{complementary slackness terms}) + \sum_v P_v r_v`,
     so the gap and complementary slackness agree when conservation holds.
 
+Declarative user constraints (docs/constraints.md)
+    The case's declarative constraints are input data too: each row :math:`k` is read here
+    from its type, ids and value (not from the model) as :math:`a_k^\top u \le b_k` or
+    :math:`\ge b_k` over the columns (flow_cap: :math:`\sum_{e \in A} x_e \le \bar F`;
+    tr_share: :math:`\sum_{j \notin G} y_j \le (1-s) TR`; min_delivery:
+    :math:`\sum_{j \in G} y_j \ge \min(a, \sum_{j \in G} d_j)`; closure:
+    :math:`x_e \le C_e o(t)`), with its dual :math:`\mu_k` (a shadow price: :math:`\ge 0` on
+    a ``<=`` row, :math:`\le 0` on a ``>=`` row). The reduced costs become
+    :math:`z - \sum_k \mu_k a_k`, the dual objective gains :math:`\sum_k \mu_k b_k`, and the
+    check ``user_rows`` is the largest violation of a row relative to :math:`1 + |b_k|`, or of
+    a dual's sign relative to :math:`1 + \|g\|_\infty`; their complementary slackness
+    :math:`|\mu_k (b_k - a_k^\top u)|` joins the total. Weak duality holds as before, since
+    :math:`\mu_k a_k^\top u' \le \mu_k b_k` for every feasible :math:`u'`.
+
 What it does not prove
     That the input tables are the right ones (the damage, demands and gains of a case slice
-    are computed upstream from the case files); anything about constraints a user adds to a
-    built model (such a model is not the input's problem, and a binding extra constraint
-    makes this certificate fail); optimality beyond the tolerance.
+    are computed upstream from the case files); anything about rows an *extension* (a Python
+    hook) adds to a built model, or about any other edit of a built model (such a model is not
+    the input's problem: the certificate then says it is inapplicable, or a binding extra
+    constraint makes it fail, and the status is ``unverified``); optimality beyond the tolerance.
 
 :class:`InputNetwork` builds the index arrays once (from the raw columns); :meth:`~InputNetwork.check`
 is vectorized numpy, cheap enough to run on every slice of a Monte Carlo run
@@ -114,6 +129,8 @@ class InputCertificate:
     worst: str = ""
     problems: tuple[str, ...] = ()
     tol: float = TOL
+    user_rows: float = 0.0  # largest violation of a declarative user row or of its dual's sign
+    user_count: int = 0  # declarative user rows checked
 
     @property
     def passed(self) -> bool:
@@ -124,10 +141,16 @@ class InputCertificate:
             self.dual_sign,
             self.complementary_slackness,
             self.gap,
+            self.user_rows,
         ]
         if self.objective_mismatch is not None:
             checks.append(self.objective_mismatch)
         return not self.problems and all(math.isfinite(c) and c <= self.tol for c in checks)
+
+    @property
+    def applicable(self) -> bool:
+        """False when the model has rows the input does not describe (an extension)."""
+        return not any(p.startswith("inapplicable") for p in self.problems)
 
     def to_dict(self) -> dict:
         """Strict-JSON-safe dict (non-finite numbers become ``None``)."""
@@ -148,6 +171,9 @@ class InputCertificate:
             "objective_mismatch": num(self.objective_mismatch),
             "worst": self.worst,
             "problems": list(self.problems),
+            "applicable": self.applicable,
+            "user_rows": num(self.user_rows),
+            "user_count": self.user_count,
             "tol": self.tol,
             "passed": self.passed,
         }
@@ -155,10 +181,14 @@ class InputCertificate:
     def summary(self) -> str:
         """One line: passed/FAILED and the numbers (and the first problem, if any)."""
         head = "passed" if self.passed else "FAILED"
+        if not self.applicable:
+            head = "INAPPLICABLE"
         line = (
             f"{head} (conservation {self.conservation:.1e} at {self.nodes} nodes, bounds "
             f"{self.bounds:.1e}, TR {self.total_resources:.1e}, compl. "
-            f"{self.complementary_slackness:.1e}, gap {self.gap:.1e})"
+            f"{self.complementary_slackness:.1e}, gap {self.gap:.1e}"
+            + (f", {self.user_count} user rows {self.user_rows:.1e}" if self.user_count else "")
+            + ")"
         )
         if self.problems:
             line += f"; {self.problems[0]}"
@@ -293,6 +323,8 @@ class InputNetwork:
         objective: float | None = None,
         tol: float = TOL,
         problems: Sequence[str] = (),
+        user: Sequence | None = None,
+        day: float = 0.0,
     ) -> InputCertificate:
         """Check a solution given as arrays in input order (arcs, groups, road nodes).
 
@@ -322,6 +354,8 @@ class InputNetwork:
             objective=objective,
             tol=tol,
             problems=problems,
+            user=user,
+            day=day,
         )
 
     def check_columns(
@@ -335,10 +369,14 @@ class InputNetwork:
         objective: float | None = None,
         tol: float = TOL,
         problems: Sequence[str] = (),
+        user: Sequence | None = None,
+        day: float = 0.0,
     ) -> InputCertificate:
         """The check on the column view (the fast path): ``upper`` = capacities then demands,
         ``u`` = flows then deliveries, ``p`` = potentials of the road nodes (all float arrays
-        of the right sizes)."""
+        of the right sizes). ``user``: the declarative rows, ``(row, index, dual)`` each
+        (``row`` with ``kind``, ``arcs``, ``groups``, ``value``, ``from_day``, ``until_day``;
+        ``index`` the arc id of a closure row, else None), for the slice's first ``day``."""
         problems = [*self.structural_problems, *problems]
         na, n = self._na, len(self.road_nodes)
         tr, lam = float(total_resources), float(tr_price)
@@ -396,11 +434,26 @@ class InputNetwork:
         # dual: potentials on every node, reduced costs of every arc and group from the input graph
         pot = np.concatenate([p, (lam, 0.0), g])
         z = pot[self.col_head] - pot[self.col_tail]
+        gscale = 1.0 + float(np.abs(g).max(initial=0.0))
+        user_viol, user_dual, user_cs = 0.0, 0.0, 0.0
+        for row, index, mu in user or ():
+            cols, sense, b = self._user_row(row, index, upper, tr, day, problems)
+            if cols is None:
+                continue
+            act = float(u[cols].sum())
+            user_viol = max(user_viol, max(0.0, sense * (act - b)) / (1.0 + abs(b)))
+            if not math.isfinite(mu):
+                problems.append(f"the dual of the user row {row.name!r} is not finite")
+                continue
+            user_viol = max(user_viol, max(0.0, -sense * mu) / gscale)
+            np.subtract.at(z, cols, mu)
+            user_dual += mu * b
+            user_cs += abs(mu * (b - act))
         zp = np.maximum(z, 0.0)
         obj = float(g @ u[na:])
-        dual_obj = lam * tr + float(upper @ zp)
+        dual_obj = lam * tr + float(upper @ zp) + user_dual
         # sum over columns of z+ (upper - u) + z- u, and the TR row's lambda (TR - sent)
-        cs = abs(float(zp @ room) + float((zp - z) @ u)) + abs(lam * (tr - sent))
+        cs = abs(float(zp @ room) + float((zp - z) @ u)) + abs(lam * (tr - sent)) + user_cs
         rel = 1.0 + abs(obj)
         return InputCertificate(
             nodes=n,
@@ -416,7 +469,34 @@ class InputNetwork:
             worst=worst,
             problems=tuple(problems),
             tol=tol,
+            user_rows=user_viol,
+            user_count=len(user or ()),
         )
+
+    def _user_row(self, row, index, upper: np.ndarray, tr: float, day: float, problems: list[str]):
+        """Columns, sense (+1: ``<=``, -1: ``>=``) and right-hand side of a declarative row,
+        from its type and the input (docs/constraints.md)."""
+        na = self._na
+        arcs = [self._arc_pos[a] for a in row.arcs if a in self._arc_pos]
+        groups = [na + self._group_pos[j] for j in row.groups if j in self._group_pos]
+        if row.kind == "flow_cap":
+            return np.array(arcs, dtype=np.int64), 1, float(row.value)
+        if row.kind == "tr_share":
+            inside = set(groups)
+            rest = [na + k for k in range(len(self.group_ids)) if na + k not in inside]
+            return np.array(rest, dtype=np.int64), 1, (1.0 - float(row.value)) * tr
+        if row.kind == "min_delivery":
+            cols = np.array(groups, dtype=np.int64)
+            return cols, -1, min(float(row.value), float(upper[cols].sum()))
+        if row.kind == "closure":
+            k = self._arc_pos.get(str(index))
+            if k is None:
+                problems.append(f"the user row {row.name!r} names arc {index!r}, which the input lacks")
+                return None, 0, 0.0
+            is_open = not (row.from_day <= day < row.until_day)
+            return np.array([k], dtype=np.int64), 1, float(upper[k]) * (1.0 if is_open else 0.0)
+        problems.append(f"the user row {row.name!r} has a type ({row.kind!r}) this check does not know")
+        return None, 0, 0.0
 
 
 def certify_input(
@@ -427,8 +507,14 @@ def certify_input(
     tr_price: float,
     objective: float | None = None,
     tol: float = TOL,
+    user_duals: Mapping | None = None,
 ) -> InputCertificate:
     """Check a slice solution against the slice's input tables.
+
+    The slice's declarative user constraints (``data.constraints``) are checked from their
+    definition, with their duals from ``user_duals`` keyed by ``(name, index)`` (index: the
+    arc id of a closure row, else ``""``). A slice with an extension (``data.extension``) is
+    not the input's problem: the certificate says so and does not pass.
 
     ``data``: anything with the tables of a slice (``arcs``: arc, from, to, capacity;
     ``groups``: group, node, capacity, gain; ``total_resources``, ``source``, ``sink`` and
@@ -438,6 +524,20 @@ def certify_input(
     """
     net = InputNetwork.from_slice(data)
     x, y, p, problems = net.arrays(flows, deliveries, potentials)
+    if getattr(data, "extension", None) is not None:
+        problems.append(
+            "inapplicable: an extension added rows the input does not describe (the matrix "
+            "certificate checks the extended model)"
+        )
+    user, duals = [], user_duals or {}
+    for row in getattr(data, "constraints", ()):
+        keys = [a for a in row.arcs if a in net._arc_pos] if row.kind == "closure" else [""]
+        for key in keys:
+            mu = duals.get((row.name, key))
+            if mu is None:
+                problems.append(f"no dual for the user row {row.name}[{key}]")
+                mu = 0.0
+            user.append((row, key or None, float(mu)))
     return net.check(
         data.arcs["capacity"].to_numpy(dtype=float),
         data.groups["capacity"].to_numpy(dtype=float),
@@ -450,4 +550,6 @@ def certify_input(
         objective=objective,
         tol=tol,
         problems=problems,
+        user=user,
+        day=float(getattr(data, "day", 0)),
     )
