@@ -43,6 +43,9 @@ class CheckedLP:
     def next_change(self, day):
         return self.fast.next_change(day)
 
+    def open_capacity(self, cap, day):
+        return self.fast.open_capacity(cap, day)
+
     def update(self, cap, demand, gain, tr, day=0):
         self.args = (cap, demand, gain, tr, day)
         self.fast.update(cap, demand, gain, tr, day)
@@ -232,6 +235,10 @@ def test_closure_is_an_event_of_the_fast_path():
     lp = compiled_for(cm)
     assert lp.day_key(4) != lp.day_key(5) and lp.day_key(5) == lp.day_key(6)
     assert lp.next_change(0) == 5 and lp.next_change(5) == np.inf
+    cap = np.ones(len(cm.arcs))
+    closed = cm.arcs["label"].eq("ring2-01").to_numpy()
+    assert (lp.open_capacity(cap, 4)[closed] == 0).all() and (lp.open_capacity(cap, 4)[~closed] == 1).all()
+    assert (lp.open_capacity(cap, 5) == 1).all()
 
 
 # --------------------------------------------------------------------------- bad input

@@ -216,6 +216,17 @@ class CompiledSlice:
         ``model.day``): two slices with equal data and equal keys have the same LP."""
         return () if self._user is None else self._user.day_key(day)
 
+    def open_capacity(self, capacity: np.ndarray, day: float) -> np.ndarray:
+        """Arc capacities with the arcs a user closure closes on ``day`` at 0 (what can reach a
+        group: the unreachable-demand split of the recovery tables)."""
+        if self._user is None or not self._user.closures:
+            return capacity
+        out = np.array(capacity, dtype=float)
+        for _, r, pos, _ in self._user.decl:
+            if r.kind == "closure" and not r.is_open(day):
+                out[pos] = 0.0
+        return out
+
     def next_change(self, day: float) -> float:
         """The first day after ``day`` on which :meth:`day_key` may change (inf: never): an
         event for an engine that jumps over slices with equal data."""
