@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
-from pyomo.contrib.solver.common.results import TerminationCondition
 
 from resiliopt.solvers.certificate import Certificate, certify
 from resiliopt.solvers.matrix import LinearProgram, to_matrix
+from resiliopt.solvers.status import status_of
 
 #: HiGHS tolerances for the slice LP. HiGHS's defaults (1e-7 absolute) are loose for it: gains
 #: are 1e-6..1e-4 F_C per unit, so a reduced cost inside the default dual tolerance can be a
@@ -31,16 +31,6 @@ from resiliopt.solvers.matrix import LinearProgram, to_matrix
 #: up to that reduced cost times the units on its arc or group, which the certificates (1e-7
 #: on the gap) rightly refuse. Used by resiliopt.logistics and by the fast path's re-solve.
 SLICE_TOLERANCES = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-10}
-
-_STATUS = {
-    TerminationCondition.convergenceCriteriaSatisfied: "optimal",
-    TerminationCondition.provenInfeasible: "infeasible",
-    TerminationCondition.locallyInfeasible: "infeasible",
-    TerminationCondition.unbounded: "unbounded",
-    TerminationCondition.infeasibleOrUnbounded: "infeasible_or_unbounded",
-    TerminationCondition.maxTimeLimit: "time_limit",
-    TerminationCondition.iterationLimit: "iteration_limit",
-}
 
 
 def _index_str(index) -> str:
@@ -92,7 +82,7 @@ class PyomoHighs:
         if self.time_limit is not None:
             kw["time_limit"] = self.time_limit
         res = self._opt.solve(model, **kw)
-        status = _STATUS.get(res.termination_condition, "error")
+        status = status_of(res.termination_condition)
         if status != "optimal":
             return Solution(status, None, "highs", self.version)
         loader = res.solution_loader

@@ -16,23 +16,14 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
-from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.contrib.solver.common.results import SolutionStatus
 
 from resiliopt.errors import InputError
+from resiliopt.solvers.status import status_of
 
 #: default relative MIP gap: the published INDP costs span eight orders of magnitude
 #: (penalties 1e6 per unit, flow costs ~1e2), so a tight gap keeps the small terms exact.
 DEFAULT_REL_GAP = 1e-9
-
-_STATUS = {
-    TerminationCondition.convergenceCriteriaSatisfied: "optimal",
-    TerminationCondition.provenInfeasible: "infeasible",
-    TerminationCondition.locallyInfeasible: "infeasible",
-    TerminationCondition.unbounded: "unbounded",
-    TerminationCondition.infeasibleOrUnbounded: "infeasible_or_unbounded",
-    TerminationCondition.maxTimeLimit: "time_limit",
-    TerminationCondition.iterationLimit: "iteration_limit",
-}
 
 
 @dataclass
@@ -124,7 +115,7 @@ class PersistentMIP:
                 raise
             return MipResult(f"error: {exc}", None, None, None, time.perf_counter() - t0, self.solver)
         seconds = time.perf_counter() - t0
-        status = _STATUS.get(res.termination_condition, "error")
+        status = status_of(res.termination_condition)
         has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
         if not has:
             return MipResult(status, None, None, None, seconds, self.solver)

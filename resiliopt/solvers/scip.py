@@ -27,19 +27,9 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
-from pyomo.contrib.solver.common.results import TerminationCondition
 
 from resiliopt.errors import SolveError
-
-_STATUS = {
-    TerminationCondition.convergenceCriteriaSatisfied: "optimal",
-    TerminationCondition.provenInfeasible: "infeasible",
-    TerminationCondition.locallyInfeasible: "infeasible",
-    TerminationCondition.unbounded: "unbounded",
-    TerminationCondition.infeasibleOrUnbounded: "infeasible_or_unbounded",
-    TerminationCondition.maxTimeLimit: "time_limit",
-    TerminationCondition.iterationLimit: "iteration_limit",
-}
+from resiliopt.solvers.status import status_of
 
 #: SCIP parameters used unless overridden (see the module docstring).
 DEFAULT_OPTIONS = {"limits/gap": 0.0, "limits/absgap": 0.0, "numerics/feastol": 1e-9}
@@ -102,7 +92,7 @@ class PyomoScip:
         t0 = time.perf_counter()
         res = self._opt.solve(model, **kw)
         seconds = time.perf_counter() - t0
-        status = _STATUS.get(res.termination_condition, "error")
+        status = status_of(res.termination_condition)
         loader = res.solution_loader
         if loader.get_number_of_solutions() > 0:
             loader.load_vars()
