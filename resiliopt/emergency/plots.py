@@ -47,7 +47,12 @@ def gantt_plot(dispatch: pd.DataFrame, out: Path, title: str, name: str = "gantt
     plt = pyplot()
     rep = dispatch[dispatch["action"] == "repair"].sort_values(["start", "layer", "element"]).head(most)
     fig, ax = plt.subplots(figsize=(9, max(2.5, 0.18 * len(rep) + 1)))
-    crews = sorted(rep["crew"].unique())
+
+    def crew_order(c: str):  # crew-2 before crew-10
+        tail = c.rsplit("-", 1)[-1].split("+")[0]
+        return (int(tail) if tail.isdigit() else 1 << 30, c)
+
+    crews = sorted(rep["crew"].unique(), key=crew_order)
     cmap = plt.get_cmap("tab10")
     for y, r in enumerate(rep.itertuples(index=False)):
         ax.barh(y, r.end - r.start, left=r.start, color=cmap(crews.index(r.crew) % 10), edgecolor="k", lw=0.3)
@@ -58,6 +63,6 @@ def gantt_plot(dispatch: pd.DataFrame, out: Path, title: str, name: str = "gantt
     ax.set_xlabel("period")
     handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(i % 10)) for i in range(len(crews))]
     if crews:
-        ax.legend(handles, crews, title="crew", loc="lower right", fontsize=7)
+        ax.legend(handles, crews, title="crew", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     ax.set_title(title + (f" (first {most} repairs)" if len(dispatch) > most else ""))
     return save_figure(fig, out, name)
