@@ -44,46 +44,28 @@ from resiliopt.emergency.monitor import Monitor
 from resiliopt.errors import InputError
 from resiliopt.formulations.indp import INDPOptions, set_resources
 from resiliopt.infra.case import KEY, InfraCase
+from resiliopt.infra.criticality import element_coordinates
 from resiliopt.infra.restoration import Restorer
 
 POLICIES = ("closed", "open", "criticality", "population")
 
 
 def element_sites(case: InfraCase) -> pd.DataFrame:
-    """kind, layer, element, x, y (a link at the midpoint of its ends), population, repair_time,
-    resource_use, repair_cost."""
-    n = case.nodes
-    nodes = pd.DataFrame(
-        {
-            "kind": "node",
-            "layer": n["layer"],
-            "element": n["node"],
-            "x": n["x"],
-            "y": n["y"],
-            "population": n["population"],
-            "repair_time": n["repair_time"],
-            "resource_use": n["resource_use"],
-            "repair_cost": n["repair_cost"],
-        }
+    """Indexed by kind, layer, element: x, y (a link at the midpoint of its ends, from
+    :func:`~resiliopt.infra.criticality.element_coordinates`), population (a link: the larger
+    of its ends'), repair_time, resource_use, repair_cost."""
+    n, lk = case.nodes, case.links
+    pop = n.set_index(["layer", "node"])["population"]
+    link_pop = np.maximum(
+        pop.reindex(pd.MultiIndex.from_arrays([lk["layer"], lk["from"]])).to_numpy(),
+        pop.reindex(pd.MultiIndex.from_arrays([lk["layer"], lk["to"]])).to_numpy(),
     )
-    pos = n.set_index(["layer", "node"])
-    lk = case.links
-    a = pos.reindex(pd.MultiIndex.from_arrays([lk["layer"], lk["from"]]))
-    b = pos.reindex(pd.MultiIndex.from_arrays([lk["layer"], lk["to"]]))
-    links = pd.DataFrame(
-        {
-            "kind": "link",
-            "layer": lk["layer"].to_numpy(),
-            "element": lk["link"].to_numpy(),
-            "x": (a["x"].to_numpy() + b["x"].to_numpy()) / 2,
-            "y": (a["y"].to_numpy() + b["y"].to_numpy()) / 2,
-            "population": np.maximum(a["population"].to_numpy(), b["population"].to_numpy()),
-            "repair_time": lk["repair_time"].to_numpy(),
-            "resource_use": lk["resource_use"].to_numpy(),
-            "repair_cost": lk["repair_cost"].to_numpy(),
-        }
+    cols = ["repair_time", "resource_use", "repair_cost"]
+    attrs = pd.concat(
+        [n[cols].assign(population=n["population"].to_numpy()), lk[cols].assign(population=link_pop)],
+        ignore_index=True,
     )
-    return pd.concat([nodes, links], ignore_index=True).set_index(KEY)
+    return pd.concat([element_coordinates(case), attrs], axis=1).set_index(KEY)
 
 
 @dataclass
@@ -213,9 +195,11 @@ def run_loop(
                     plan = planner.plan(pd.DataFrame(candidates, columns=KEY), h0, free, v, tier1)
                     rp = plan.repairs.sort_values(["period", "kind", "layer", "element"])
                     open_order = [tuple(k) for k in rp[KEY].to_numpy()]
-                    rest = [k for k in candidates if k not in set(open_order)]
+                    planned = set(open_order)
+                    rest = [k for k in candidates if k not in planned]
                     open_order += rest  # what the plan left for after its horizon
-                order = [k for k in open_order if k in set(candidates)]
+                waiting = set(candidates)
+                order = [k for k in open_order if k in waiting]
             elif policy == "criticality":
                 order = sorted(candidates, key=lambda k: (rank.get(k, len(rank)), k))
             else:
