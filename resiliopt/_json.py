@@ -36,5 +36,11 @@ def jsonable(obj: Any) -> Any:
 
 
 def dumps(obj: Any, **kwargs: Any) -> str:
-    """``json.dumps`` of :func:`jsonable` ``(obj)``, refusing anything that is not strict JSON."""
-    return json.dumps(jsonable(obj), allow_nan=False, **kwargs)
+    """``json.dumps`` of :func:`jsonable` ``(obj)``, refusing anything that is not strict JSON.
+
+    Plain Python data (what most results are) goes straight to ``json.dumps``; only when that
+    refuses it (a NaN, a numpy array, a path) is the whole object converted first."""
+    try:
+        return json.dumps(obj, allow_nan=False, **kwargs)
+    except (TypeError, ValueError):
+        return json.dumps(jsonable(obj), allow_nan=False, **kwargs)

@@ -34,8 +34,9 @@ from resiliopt._yaml import read_yaml, validate
 from resiliopt.errors import InputError
 from resiliopt.formulations.slice_lp import META, SliceData, build_slice_model
 from resiliopt.solvers.certificate import Certificate
+from resiliopt.solvers.compiled import slice_matrix
 from resiliopt.solvers.crosscheck import networkx_agrees, networkx_allowed, networkx_objective
-from resiliopt.solvers.highs import SLICE_TOLERANCES, PyomoHighs, Solution
+from resiliopt.solvers.highs import SLICE_TOLERANCES, PyomoHighs, Solution, solve_lp
 from resiliopt.solvers.input_certificate import InputCertificate, certify_input
 
 TOL = 1e-9
@@ -104,7 +105,6 @@ class SliceResult:
     """A solved slice: tidy tables of flows, deliveries, duals, reduced costs, and checks."""
 
     data: SliceData
-    model: pyo.ConcreteModel
     solution: Solution
     flows: pd.DataFrame
     deliveries: pd.DataFrame
@@ -113,6 +113,23 @@ class SliceResult:
     networkx_objective: float | None
     input_certificate: InputCertificate | None = None
     crosscheck_note: str | None = None
+    #: the Pyomo model that was solved (None: solved from its matrix, see :attr:`model`)
+    solved_model: pyo.ConcreteModel | None = None
+
+    @property
+    def model(self) -> pyo.ConcreteModel:
+        """The slice's Pyomo model. A plain slice is solved from its matrix form
+        (:func:`solve_slice`); its model is then built here on first use, with the solution's
+        flows and deliveries as variable values."""
+        if self.solved_model is None:
+            m = build_slice_model(self.data)
+            if self.solution.optimal:
+                for e, v in zip(self.flows["arc"], self.flows["flow"], strict=True):
+                    m.flow[e].set_value(v, skip_validation=True)
+                for j, v in zip(self.deliveries["group"], self.deliveries["delivered"], strict=True):
+                    m.delivery[j].set_value(v, skip_validation=True)
+            self.solved_model = m
+        return self.solved_model
 
     @property
     def problems(self) -> list[str]:
@@ -197,7 +214,7 @@ class SliceResult:
 
     def to_dict(self) -> dict:
         def rows(df, cols):
-            return [dict(zip(cols, vals, strict=True)) for vals in df[cols].itertuples(index=False)]
+            return df[cols].to_dict("records")
 
         out = {
             "status": self.status,
@@ -274,16 +291,13 @@ def price_unit(constraint_unit: str) -> str:
 
 
 def solve_model(model: pyo.ConcreteModel, crosscheck: bool | None = None) -> SliceResult:
-    """Solve a built (and possibly modified) slice model; tidy tables and checks."""
+    """Solve a built (and possibly modified) slice model through Pyomo; tidy tables and checks."""
     model.meta = {**META, **getattr(model, "meta", {})}  # built-in rows, then user rows
     sol = PyomoHighs(options=SLICE_TOLERANCES).solve(model)
     data: SliceData = model.slice_data
     if not sol.optimal:
         empty = pd.DataFrame()
-        return SliceResult(data, model, sol, empty, empty, empty, empty, None)
-    arcs = data.arcs.copy()
-    if "bridges" not in arcs:
-        arcs["bridges"] = ""
+        return SliceResult(data, sol, empty, empty, empty, empty, None, solved_model=model)
     flows = pd.DataFrame(
         {
             "arc": list(model.arcs),
@@ -291,8 +305,6 @@ def solve_model(model: pyo.ConcreteModel, crosscheck: bool | None = None) -> Sli
             "capacity": [pyo.value(model.cap[e]) for e in model.arcs],
         }
     )
-    flows = flows.merge(arcs[["arc", "from", "to", "label", "bridges"]], on="arc")
-    flows = flows[["arc", "from", "to", "flow", "capacity", "label", "bridges"]]
     deliveries = pd.DataFrame(
         {
             "group": list(model.groups),
@@ -302,6 +314,65 @@ def solve_model(model: pyo.ConcreteModel, crosscheck: bool | None = None) -> Sli
             "gain": [pyo.value(model.gain[j]) for j in model.groups],
         }
     )
+    blockers = crosscheck_blockers(model)
+    # rows, variables or fixings added to the built model by hand are not the input's problem
+    declared = {r.name for r in data.constraints} | set(getattr(model, "extension_components", ()))
+    by_hand = [b for b in blockers if b.split(" ", 1)[-1] not in declared]
+    return _checked(data, sol, flows, deliveries, crosscheck, blockers, by_hand, model)
+
+
+def solve_slice(data: SliceData, crosscheck: bool | None = None, method: str = "auto") -> SliceResult:
+    """Solve a slice.
+
+    A slice with user constraints or an extension is built as a Pyomo model and solved by
+    :func:`solve_model`. A plain slice (the LP of the module docstring of
+    :mod:`~resiliopt.formulations.slice_lp`) is written in matrix form with numpy
+    (:func:`~resiliopt.solvers.compiled.slice_matrix`, the same rows, columns and
+    coefficients as the Pyomo model, checked entry for entry in tests/test_city.py) and
+    solved by one highspy call: no Pyomo on the way, which is what keeps city-size slices
+    fast. ``method``: ``auto`` (interior point with crossover for large LPs, dual simplex
+    otherwise; :func:`~resiliopt.solvers.highs.solve_lp`), ``simplex`` or ``ipm``. The checks
+    are the same either way: the matrix certificate, the input certificate, networkx.
+    """
+    if data.constraints or data.extension is not None:
+        return solve_model(build_slice_model(data), crosscheck=crosscheck)
+    sol = solve_lp(slice_matrix(data), META, SLICE_TOLERANCES, method)
+    if not sol.optimal:
+        empty = pd.DataFrame()
+        return SliceResult(data, sol, empty, empty, empty, empty, None)
+    x = sol.primal["value"].to_numpy()
+    arcs, groups, n_arc = data.arcs, data.groups, len(data.arcs)
+    flows = pd.DataFrame(
+        {"arc": arcs["arc"].to_numpy(), "flow": x[:n_arc], "capacity": arcs["capacity"].to_numpy(dtype=float)}
+    )
+    deliveries = pd.DataFrame(
+        {
+            "group": groups["group"].to_numpy(),
+            "node": groups["node"].to_numpy(),
+            "delivered": x[n_arc:],
+            "demand": groups["capacity"].to_numpy(dtype=float),
+            "gain": groups["gain"].to_numpy(dtype=float),
+        }
+    )
+    return _checked(data, sol, flows, deliveries, crosscheck, [], [], None)
+
+
+def _checked(
+    data: SliceData,
+    sol: Solution,
+    flows: pd.DataFrame,
+    deliveries: pd.DataFrame,
+    crosscheck: bool | None,
+    blockers: list[str],
+    by_hand: list[str],
+    model: pyo.ConcreteModel | None,
+) -> SliceResult:
+    """The tidy tables of an optimal solve, with the input certificate and networkx's check."""
+    arcs = data.arcs
+    labels = arcs[["arc", "from", "to", "label"]].copy()
+    labels["bridges"] = arcs["bridges"].to_numpy() if "bridges" in arcs else ""
+    flows = flows.merge(labels, on="arc", how="left", validate="one_to_one")
+    flows = flows[["arc", "from", "to", "flow", "capacity", "label", "bridges"]]
     rc = sol.reduced_costs
     bound_duals = []
     for var, cname in (("flow", "arc_capacity"), ("delivery", "group_demand")):
@@ -321,8 +392,8 @@ def solve_model(model: pyo.ConcreteModel, crosscheck: bool | None = None) -> Sli
     duals = pd.concat([rows, *bound_duals], ignore_index=True)
     # a dual is a price: F_C per unit of the right-hand side (the row's own unit is kept too)
     duals["constraint_unit"] = duals["unit"]
-    duals["unit"] = [price_unit(u) for u in duals["constraint_unit"]]
-    blockers = crosscheck_blockers(model)
+    units = {u: price_unit(u) for u in duals["unit"].unique()}
+    duals["unit"] = duals["constraint_unit"].map(units)
     note = None
     if blockers:  # networkx and the input certificate would check the input tables, not this model
         crosscheck = False
@@ -346,15 +417,7 @@ def solve_model(model: pyo.ConcreteModel, crosscheck: bool | None = None) -> Sli
         objective=sol.objective,
         user_duals=dict(zip(zip(ud["constraint"], ud["index"], strict=True), ud["value"], strict=True)),
     )
-    # rows, variables or fixings added to the built model by hand are not the input's problem
-    declared = {r.name for r in data.constraints} | set(getattr(model, "extension_components", ()))
-    by_hand = [b for b in blockers if b.split(" ", 1)[-1] not in declared]
     if by_hand and data.extension is None:
         extra = f"inapplicable: the model has {', '.join(by_hand)}, which the input does not describe"
         inp = dataclasses.replace(inp, problems=(*inp.problems, extra))
-    return SliceResult(data, model, sol, flows, deliveries, duals, rc.copy(), nx_obj, inp, note)
-
-
-def solve_slice(data: SliceData, crosscheck: bool | None = None) -> SliceResult:
-    """Build and solve a slice."""
-    return solve_model(build_slice_model(data), crosscheck=crosscheck)
+    return SliceResult(data, sol, flows, deliveries, duals, rc.copy(), nx_obj, inp, note, model)

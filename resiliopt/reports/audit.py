@@ -99,8 +99,8 @@ def _input_certificate_lines(res: SliceResult) -> list[str]:
     ]
 
 
-def summary_markdown(res: SliceResult) -> str:
-    """The audit's Markdown summary."""
+def summary_markdown(res: SliceResult, tables: dict[str, pd.DataFrame] | None = None) -> str:
+    """The audit's Markdown summary (``tables``: :func:`audit_tables` of ``res``, if at hand)."""
     d = res.data
     lines = [f"# Audit of slice `{d.name}`", ""]
     lines += [f"- status: **{res.status}**", f"- solver: HiGHS {res.solution.solver_version}"]
@@ -134,7 +134,7 @@ def summary_markdown(res: SliceResult) -> str:
         "right-hand side or bound. See docs/solvers.md for the sign convention.",
         "",
     ]
-    tabs = audit_tables(res)
+    tabs = audit_tables(res) if tables is None else tables
     pcol = {"shadow_price": f"shadow price ({PRICE})"}
     lines += [
         "## Binding capacities",
@@ -188,6 +188,10 @@ def user_rows_markdown(res: SliceResult) -> list[str]:
     ]
 
 
+#: above this many arcs ``result.json`` is written without indentation
+COMPACT_JSON_ARCS = 5000
+
+
 def write_audit(
     res: SliceResult,
     out: str | Path,
@@ -207,14 +211,18 @@ def write_audit(
     meta = {"kind": "audit", "slice": res.data.name, "parameters": params or {}, "versions": versions()}
     with atomic_directory(out, "audit", force) as tmp:
         (tmp / "audit.json").write_text(dumps(meta, indent=1), encoding="utf-8")
-        (tmp / "summary.md").write_text(summary_markdown(res), encoding="utf-8")
-        (tmp / "result.json").write_text(dumps(res.to_dict(), indent=1), encoding="utf-8")
+        tables = audit_tables(res) if res.solution.optimal else {}
+        (tmp / "summary.md").write_text(summary_markdown(res, tables), encoding="utf-8")
+        # indented for reading; a city-size result (its tables are in the CSV files too) is
+        # written compact, which json's C encoder does several times faster
+        indent = 1 if len(res.flows) <= COMPACT_JSON_ARCS else None
+        (tmp / "result.json").write_text(dumps(res.to_dict(), indent=indent), encoding="utf-8")
         if res.solution.optimal:
             res.flows.to_csv(tmp / "flows.csv", index=False)
             res.deliveries.to_csv(tmp / "deliveries.csv", index=False)
             res.duals.to_csv(tmp / "duals.csv", index=False)
             res.reduced_costs.to_csv(tmp / "reduced_costs.csv", index=False)
-            for name, df in audit_tables(res).items():
+            for name, df in tables.items():
                 df.to_csv(tmp / f"{name}.csv", index=False)
         res.model.write(str(tmp / "model.lp"), io_options={"symbolic_solver_labels": True})
         if report:

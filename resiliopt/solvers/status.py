@@ -18,3 +18,19 @@ STATUS = {
 def status_of(termination_condition) -> str:
     """``optimal``, ``infeasible``, ... or ``error`` for anything else."""
     return STATUS.get(termination_condition, "error")
+
+
+def highs_status(model_status) -> str:
+    """The same words for a ``highspy.HighsModelStatus`` (the matrix path, no Pyomo)."""
+    import highspy
+
+    s = highspy.HighsModelStatus
+    table = {
+        s.kOptimal: "optimal",
+        s.kInfeasible: "infeasible",
+        s.kUnbounded: "unbounded",
+        s.kUnboundedOrInfeasible: "infeasible_or_unbounded",
+        s.kTimeLimit: "time_limit",
+        s.kIterationLimit: "iteration_limit",
+    }
+    return table.get(model_status, "error")

@@ -1,0 +1,72 @@
+"""solve_slice solves a plain slice from its numpy matrix (no Pyomo): the same optimum, the
+same shadow prices and the same checks as the Pyomo model it stands for."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from resiliopt.formulations.slice_lp import build_slice_model
+from resiliopt.logistics import load_slice, solve_model, solve_slice
+from resiliopt.solvers.crosscheck import networkx_objective
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 50), day=st.sampled_from([0, 3, 20, 60]), method=st.sampled_from(["simplex", "ipm"])
+)
+def test_matrix_path_equals_pyomo_model(seed, day, method):
+    data = load_slice("beijing", seed=seed, day=day)
+    fast = solve_slice(data, method=method)
+    ref = solve_model(build_slice_model(data))
+    assert fast.solved_model is None  # nothing went through Pyomo
+    assert fast.status == ref.status == "optimal"
+    assert fast.passed and fast.certificate.passed and fast.input_certificate.passed
+    assert fast.objective == pytest.approx(ref.objective, rel=1e-9, abs=1e-12)
+    assert fast.objective == pytest.approx(networkx_objective(data), rel=1e-7, abs=1e-9)
+    # the same tables, row for row (values may differ only where the optimum is not unique)
+    for name in ("flows", "deliveries", "duals", "reduced_costs"):
+        a, b = getattr(fast, name), getattr(ref, name)
+        assert list(a.columns) == list(b.columns), name
+        key = [c for c in a.columns if a[c].dtype == object or str(a[c].dtype).startswith("str")]
+        assert a[key].astype(str).equals(b[key].astype(str)), name
+    # total delivered and TR used agree (flows may route differently at equal cost)
+    assert fast.delivered == pytest.approx(ref.delivered, rel=1e-7, abs=1e-6)
+
+
+def test_prices_match_finite_differences_on_the_matrix_path(data_dir):
+    """TR and an arc capacity priced by the matrix path (simplex and IPM + crossover) equal
+    one-sided differences of the optimum (the known values of tests/test_slice_lp.py)."""
+    from resiliopt.formulations.slice_lp import SliceData
+
+    for method in ("simplex", "ipm"):
+        data = SliceData.from_file(data_dir / "slice_tr_binds.yaml")
+        base = solve_slice(data, method=method)
+        d = base.duals.set_index(["constraint", "index"])["value"]
+        assert d["total_resources", ""] == pytest.approx(0.013)
+        h = 1e-3
+        data.total_resources += h
+        assert (solve_slice(data, method=method).objective - base.objective) / h == pytest.approx(
+            d["total_resources", ""], rel=1e-6
+        )
+        data.total_resources -= h
+        k = data.arcs.index[data.arcs["arc"] == "n1->n3"][0]
+        data.arcs.loc[k, "capacity"] += h
+        assert (solve_slice(data, method=method).objective - base.objective) / h == pytest.approx(
+            d["arc_capacity", "n1->n3"], rel=1e-6
+        )
+
+
+def test_model_is_built_on_demand_with_the_solution():
+    data = load_slice("beijing", seed=1)
+    res = solve_slice(data)
+    m = res.model
+    assert res.solved_model is m
+    x = {e: m.flow[e].value for e in m.arcs}
+    assert x == dict(zip(res.flows["arc"], res.flows["flow"], strict=True))
+    again = solve_model(m)  # the built model solves to the same optimum
+    assert again.objective == pytest.approx(res.objective, rel=1e-9)
+
+
+def test_method_is_checked():
+    with pytest.raises(ValueError, match="method"):
+        solve_slice(load_slice("beijing"), method="barrier")
