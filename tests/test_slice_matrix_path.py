@@ -70,3 +70,26 @@ def test_model_is_built_on_demand_with_the_solution():
 def test_method_is_checked():
     with pytest.raises(ValueError, match="method"):
         solve_slice(load_slice("beijing"), method="barrier")
+
+
+def test_engine_cold_solve_by_interior_point():
+    """City-size LPs start each scenario with IPM + crossover, then warm dual simplex. Forced on
+    the Beijing case every slice still passes its input certificate (the engine raises
+    otherwise), and the first slice of every scenario has the same optimum as with dual
+    simplex. Later slices may differ: the slice LP often has several optimal plans, and the
+    plan chosen changes the state the next slice starts from (docs/recovery.md, "Ties")."""
+    from resiliopt.case import load_case
+    from resiliopt.simulation.engine import compiled_for, run_scenario
+    from resiliopt.simulation.scenario import case_model
+
+    cm = case_model(load_case("beijing"))
+    runs = {}
+    for method in ("simplex", "ipm"):
+        lp = compiled_for(cm)
+        lp.cold_method = method
+        runs[method] = [run_scenario(cm, 4, i, 365, lp)[0] for i in range(3)]
+        assert lp.solves > 0 and lp.last_certificate.passed
+    for a, b in zip(runs["simplex"], runs["ipm"], strict=True):
+        assert a["objective"][0] == pytest.approx(b["objective"][0], rel=1e-9)
+        assert a["fc"][0] == b["fc"][0]
+        assert a["fc"][-1] == pytest.approx(b["fc"][-1], abs=0.05)

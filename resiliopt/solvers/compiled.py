@@ -48,7 +48,7 @@ import pyomo.environ as pyo
 from resiliopt.errors import InputError, SolveError
 from resiliopt.formulations.slice_lp import SliceData, _check_ids, build_slice_model
 from resiliopt.solvers.certificate import Certificate, certify
-from resiliopt.solvers.highs import SLICE_TOLERANCES
+from resiliopt.solvers.highs import IPM_MIN_COLUMNS, SLICE_TOLERANCES
 from resiliopt.solvers.input_certificate import InputCertificate, InputNetwork
 from resiliopt.solvers.matrix import LinearProgram, to_matrix
 
@@ -159,6 +159,10 @@ class CompiledSlice:
         self._all_cols = np.r_[self.flow_cols, self.delivery_cols].astype(np.int32)
         self._lower = np.zeros(len(self._all_cols))
         self.h = new_highs(self.lp)
+        # a cold solve of a city-size LP: interior point + crossover (IPM_MIN_COLUMNS); the
+        # warm re-solves after it stay dual simplex from the previous basis
+        self.cold_method = "ipm" if self.lp.shape[1] >= IPM_MIN_COLUMNS else "simplex"
+        self._cold = True
         self._inf = highspy.kHighsInf  # the Pyomo model is not kept: the matrix is enough
         self.highs_seconds = 0.0  # wall time inside HiGHS calls (update, run, solution), for benchmarks
         self.solves = 0
@@ -188,6 +192,7 @@ class CompiledSlice:
         scenario's solutions depend on that scenario alone, never on what a worker solved
         before: with alternative optima a warm start could otherwise pick another vertex."""
         self.h.clearSolver()
+        self._cold = True
 
     def update(
         self, capacity: np.ndarray, demand: np.ndarray, gain: np.ndarray, total_resources: float, day: int = 0
@@ -241,7 +246,13 @@ class CompiledSlice:
         """Run HiGHS; returns (objective, arc flows, deliveries)."""
         h = self.h
         t = time.perf_counter()
-        h.run()
+        if self._cold and self.cold_method == "ipm":
+            h.setOptionValue("solver", "ipm")
+            h.run()
+            h.setOptionValue("solver", "simplex")
+        else:
+            h.run()
+        self._cold = False
         status = h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             msg = f"HiGHS returned {h.modelStatusToString(status)}"
