@@ -106,22 +106,34 @@ def join_loc(prefix: str, loc: str) -> str:
     return prefix + ("" if loc.startswith("[") else ".") + loc
 
 
-def input_error(problems: list[tuple[str | None, str]], file: str | Path | None = None) -> InputError:
+def input_error(problems: list[tuple], file: str | Path | None = None) -> InputError:
     """One :class:`InputError` for a list of ``(location, message)``: the first, then the rest.
 
     The first line is the first problem (``file: location: message``), followed by a count;
-    the next lines list the others (at most :data:`MAX_ERRORS` in all).
+    the next lines list the others (at most :data:`MAX_ERRORS` in all). A problem given as
+    ``(location, message, its_file)`` is in another file than ``file`` (a CSV table the file
+    names): that file is named with it.
     """
-    loc, msg = problems[0]
+    def file_of(p: tuple) -> str | Path | None:
+        return p[2] if len(p) > 2 and p[2] is not None else file
+
+    loc, msg = problems[0][:2]
+    top = file_of(problems[0])
     n = len(problems)
     if n > 1:
         shown = problems[1:MAX_ERRORS]
-        msg += f" [{n} errors in this file]"
-        lines = [f"  {where + ': ' if where else ''}{m}" for where, m in shown]
+        one_file = len({str(file_of(p)) for p in problems[:MAX_ERRORS]}) == 1
+        msg += f" [{n} errors{' in this file' if one_file else ''}]"
+        lines = []
+        for p in shown:
+            where, m, other = p[0], p[1], file_of(p)
+            if other is not None and str(other) != str(top):
+                where = f"{Path(other).name} {where}" if where else Path(other).name
+            lines.append(f"  {where + ': ' if where else ''}{m}")
         if n > MAX_ERRORS:
             lines.append(f"  ... and {n - MAX_ERRORS} more")
         msg += "\n" + "\n".join(lines)
-    return InputError(msg, file=file, location=loc)
+    return InputError(msg, file=top, location=loc)
 
 
 def _short(v: Any) -> str:
@@ -129,14 +141,15 @@ def _short(v: Any) -> str:
     return r if len(r) <= 60 else r[:57] + "..."
 
 
-def problems_of(exc: ValidationError) -> list[tuple[str, str]]:
-    """Every error of a pydantic ``ValidationError`` as ``(location, message)``."""
-    out: list[tuple[str, str]] = []
+def problems_of(exc: ValidationError) -> list[tuple]:
+    """Every error of a pydantic ``ValidationError`` as ``(location, message)`` (and the file of a
+    problem in another file, see :func:`input_error`)."""
+    out: list[tuple] = []
     for err in exc.errors(include_url=False):
         loc = format_loc(tuple(p for p in err["loc"] if not str(p).startswith("function-")))
         if err["type"] == "input_rule":
-            for where, msg in err["ctx"]["problems"]:
-                out.append((join_loc(loc, where), msg))
+            for where, msg, *file in err["ctx"]["problems"]:
+                out.append((join_loc(loc, where), msg, *file))
             continue
         msg = err["msg"]
         if msg.startswith("Value error, "):

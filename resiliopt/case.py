@@ -6,6 +6,8 @@ name of a bundled case (``beijing``), which ships inside the wheel.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,9 +15,11 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from pydantic import ValidationError
 
 from resiliopt import schemas as s
-from resiliopt._yaml import input_error, load
+from resiliopt._tables import Where, load_table
+from resiliopt._yaml import input_error, load, problems_of, read_yaml
 from resiliopt.errors import InputError
 
 
@@ -61,6 +65,8 @@ class CaseData:
     #: the files it was read from, by name, when not ``path`` and the files it names (an override)
     files: dict[str, Path] | None = None
     overrides: tuple[str, ...] = ()  # --override layers laid over the case (resolved paths)
+    #: CSV tables the network file names, by path relative to the case directory
+    table_files: dict[str, Path] = dataclasses.field(default_factory=dict)
     extension: str | None = None  # --extension module:function (the case's own: case.extension)
 
     @property
@@ -96,8 +102,6 @@ def load_case(name_or_path: str | Path, overrides: Sequence[str | Path] = ()) ->
     from resiliopt.overrides import is_override, load_layers, load_override
 
     if overrides:
-        import dataclasses
-
         cd = load_layers(path, list(overrides))
         return dataclasses.replace(cd, overrides=tuple(str(Path(o).resolve()) for o in overrides))
     if is_override(path):
@@ -111,7 +115,7 @@ def load_case(name_or_path: str | Path, overrides: Sequence[str | Path] = ()) ->
                 path,
                 field,
             )
-    network = load(s.Network, base / case.network)
+    network, tables = read_network(base / case.network)
     bridges = load(s.Bridges, base / case.bridges)
     buildings = load(s.Buildings, base / case.buildings)
     community = load(s.Community, base / case.community)
@@ -143,7 +147,38 @@ def load_case(name_or_path: str | Path, overrides: Sequence[str | Path] = ()) ->
     if bad:
         raise input_error(bad, path)
     _check_constraints(case, path, network, bridges, buildings)
-    return CaseData(path, case, network, bridges, buildings, community)
+    tables = {os.path.relpath(p, base): p for p in tables.values()}
+    return CaseData(path, case, network, bridges, buildings, community, table_files=tables)
+
+
+def read_network(path: str | Path) -> tuple[s.Network, dict[str, Path]]:
+    """A network file validated, and the CSV tables it names (``{"links": Path}``).
+
+    ``nodes`` and ``links`` are each an inline list or a CSV file path relative to the network
+    file (docs/formats.md). A CSV table's records are validated row by row
+    (:func:`resiliopt._tables.load_table`); the network's rules across rows then name the
+    CSV file, row and column of a record that breaks them.
+    """
+    path = Path(path)
+    raw = read_yaml(path)
+    if raw is None:
+        raise InputError("the file is empty", file=path)
+    tables: dict[str, Where] = {}
+    if isinstance(raw, dict):
+        for key, model in (("nodes", s.Node), ("links", s.Link)):
+            if isinstance(raw.get(key), str):
+                rows, tables[key] = load_table(model, raw[key], path, key)
+                raw = {**raw, key: rows}
+    try:
+        network = s.Network.model_validate(raw, context={"tables": tables})
+    except ValidationError as exc:
+        raise input_error(problems_of(exc), path) from None
+    return network, {k: w.file for k, w in tables.items()}
+
+
+def load_network(path: str | Path) -> s.Network:
+    """A network file validated (its nodes and links inline or CSV tables; :func:`read_network`)."""
+    return read_network(path)[0]
 
 
 def _check_variants(case: s.Case, bridges: s.Bridges, buildings: s.Buildings) -> list[tuple[str, str]]:

@@ -39,6 +39,8 @@ from resiliopt._yaml import read_yaml, validate
 from resiliopt.errors import InputError
 
 FILES = ("network", "bridges", "buildings", "community")
+#: the network's tables that may be CSV files (a layer changing them by id merges onto their records)
+TABLES = ("nodes", "links")
 
 
 class Override(BaseModel):
@@ -129,6 +131,11 @@ def _base_files(base_path: Path, seen: tuple[Path, ...] = ()):
     for f in FILES:
         names[f] = base_path.parent / str(case.get(f, f"{f}.yaml"))
         raw[f] = read_yaml(names[f])
+    net = raw["network"]
+    for key in TABLES if isinstance(net, dict) else ():
+        if isinstance(net.get(key), str):  # a CSV table: named by its full path in the merged file
+            names[f"network.{key}"] = (names["network"].parent / net[key]).resolve()
+            raw["network"] = net = {**net, key: str(names[f"network.{key}"])}
     return raw, [base_path], names
 
 
@@ -136,6 +143,13 @@ def _lay(raw: dict[str, Any], ov: Override, path: Path) -> dict[str, Any]:
     """One layer's changes applied to the raw files."""
     for f in ("case", *FILES):
         change = getattr(ov, f)
+        if f == "network" and change and isinstance(raw[f], dict):
+            change = dict(change)
+            for key in TABLES:
+                if isinstance(change.get(key), str):  # a CSV table of the layer: relative to it
+                    change[key] = str((path.parent / change[key]).resolve())
+                elif isinstance(change.get(key), dict) and isinstance(raw[f].get(key), str):
+                    raw[f] = {**raw[f], key: _records(raw[f][key], key)}  # changed by id: as records
         if change:
             raw[f] = merge(raw[f], change, path, f)
     if ov.name:
@@ -143,6 +157,16 @@ def _lay(raw: dict[str, Any], ov: Override, path: Path) -> dict[str, Any]:
     elif "name" not in ov.case:
         raw["case"] = {**raw["case"], "name": f"{raw['case'].get('name', 'case')}+{path.stem}"}
     return raw
+
+
+def _records(csv_path: str, key: str) -> list[dict[str, Any]]:
+    """The records of a network's CSV table (validated), as a YAML list would give them."""
+    from resiliopt import schemas
+    from resiliopt._tables import load_table
+
+    model = schemas.Node if key == "nodes" else schemas.Link
+    rows, _ = load_table(model, csv_path, Path(csv_path), key)  # (an absolute path: itself)
+    return [r.model_dump(by_alias=True, exclude_unset=True) for r in rows]
 
 
 def load_override(path: str | Path):

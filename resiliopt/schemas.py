@@ -20,8 +20,18 @@ import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
+
+from resiliopt._tables import Where
 
 #: the largest absolute value of any number in an input file (capacities, TR, counts, days, ...)
 LIMIT = 1e12
@@ -68,8 +78,9 @@ class Problems:
     def __init__(self) -> None:
         self.items: list[tuple[str, str]] = []
 
-    def add(self, loc: str, msg: str) -> None:
-        self.items.append((loc, msg))
+    def add(self, loc: str, msg: str, file: Any = None) -> None:
+        """A broken rule at ``loc``; ``file``: the file it is in, when not the one validated (a CSV table)."""
+        self.items.append((loc, msg) if file is None else (loc, msg, file))
 
     def raise_any(self) -> None:
         if self.items:
@@ -80,14 +91,18 @@ class Problems:
             )
 
 
-def _unique(items, what: str, where: str, problems: Problems, key: str = "id") -> None:
+def _unique(
+    items, what: str, where: str, problems: Problems, key: str = "id", rows: Where | None = None
+) -> None:
+    rows = rows or Where(None, inline=where)
     seen: dict[Any, int] = {}
     for k, item in enumerate(items):
         v = getattr(item, key)
         if v in seen:
             problems.add(
-                f"{where}[{k}].{key}",
-                f"duplicate {what} id {v!r}: {where}[{seen[v]}] has it too (ids must be unique)",
+                rows.at(k, key),
+                f"duplicate {what} id {v!r}: {rows.at(seen[v])} has it too (ids must be unique)",
+                rows.csv_file,
             )
         else:
             seen[v] = k
@@ -122,34 +137,63 @@ class Entry(Strict):
     capacity: NonNeg = Field(description="capacity of each source arc, units per day")
 
 
+def _csv_table_schema(schema: dict[str, Any]) -> None:
+    """JSON Schema: ``nodes`` and ``links`` may each be a CSV file path instead of a list."""
+    for key in ("nodes", "links"):
+        prop = dict(schema["properties"][key])
+        csv_path = {
+            "type": "string",
+            "description": f"path of a CSV table of the {key}, relative to the network file: a header of "
+            "the field names, one record a line, an empty cell takes the field's default",
+        }
+        schema["properties"][key] = {
+            "anyOf": [prop, csv_path],
+            "title": prop.pop("title", key),
+            "description": prop.pop("description", ""),
+        }
+
+
 class Network(Strict):
+    """Road nodes and links, the entry and the sink; ``nodes`` and ``links`` are each a list or
+    the path of a CSV table beside the file (docs/formats.md)."""
+
+    # A CSV table is read by resiliopt.case.read_network, which passes its validated records
+    # and where they came from (context={"tables": {key: Where}}): a broken rule below then
+    # names the CSV file, row and column.
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_csv_table_schema)
     kind: Literal["network"] = "network"
-    nodes: list[Node] = Field(min_length=1)
-    links: list[Link]
+    nodes: list[Node] = Field(min_length=1, description="the road nodes (a list, or a CSV file of them)")
+    links: list[Link] = Field(description="the road links (a list, or a CSV file of them)")
     entry: Entry
     sink: Id = Field("RS", description="id of the virtual sink node")
 
     @model_validator(mode="after")
-    def _check(self) -> Network:
+    def _check(self, info: ValidationInfo) -> Network:
+        tables = (info.context or {}).get("tables", {})
+        nrows = tables.get("nodes") or Where(None, inline="nodes")
+        lrows = tables.get("links") or Where(None, inline="links")
+        in_nodes = nrows.csv_file.name if nrows.csv_file else "nodes"
         p = Problems()
-        _unique(self.nodes, "node", "nodes", p)
-        _unique(self.links, "link", "links", p)
+        _unique(self.nodes, "node", "nodes", p, rows=nrows)
+        _unique(self.links, "link", "links", p, rows=lrows)
         ids = {n.id for n in self.nodes}
         arcs: dict[tuple[str, str], int] = {}
         for k, link in enumerate(self.links):
             for field, end in (("from", link.from_), ("to", link.to)):
                 if end not in ids:
-                    p.add(f"links[{k}].{field}", f"refers to missing node {end!r} (not in nodes)")
+                    msg = f"refers to missing node {end!r} (not in {in_nodes})"
+                    p.add(lrows.at(k, field), msg, lrows.csv_file)
             if link.from_ == link.to:
-                p.add(f"links[{k}]", f"is a self-loop at {link.from_!r}")
+                p.add(lrows.at(k), f"is a self-loop at {link.from_!r}", lrows.csv_file)
                 continue
             ends = [(link.from_, link.to)] + ([(link.to, link.from_)] if link.two_way else [])
             for arc in ends:
                 if arc in arcs and arcs[arc] != k:
                     p.add(
-                        f"links[{k}]",
-                        f"repeats the arc {arc[0]} -> {arc[1]} of links[{arcs[arc]}] (a link may be "
+                        lrows.at(k),
+                        f"repeats the arc {arc[0]} -> {arc[1]} of {lrows.at(arcs[arc])} (a link may be "
                         "given once; merge the two capacities into one link)",
+                        lrows.csv_file,
                     )
                     break
             for arc in ends:
@@ -157,7 +201,7 @@ class Network(Strict):
         seen: dict[str, int] = {}
         for k, n in enumerate(self.entry.nodes):
             if n not in ids:
-                p.add(f"entry.nodes[{k}]", f"refers to missing node {n!r} (not in nodes)")
+                p.add(f"entry.nodes[{k}]", f"refers to missing node {n!r} (not in {in_nodes})")
             if n in seen:
                 p.add(f"entry.nodes[{k}]", f"repeats {n!r} of entry.nodes[{seen[n]}]")
             seen.setdefault(n, k)

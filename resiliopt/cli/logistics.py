@@ -159,6 +159,10 @@ def _validate_file(p: Path, tree: str | None) -> str:
         from resiliopt.infra.case import load_infra_case
 
         load_infra_case(p)
+    elif kind == "network":  # its nodes and links may be CSV tables
+        from resiliopt.case import load_network
+
+        load_network(p)
     elif kind == "slice":
         from resiliopt.formulations.slice_lp import SliceData
 

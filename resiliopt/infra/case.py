@@ -9,16 +9,16 @@ any error is an :class:`~resiliopt.errors.InputError` that names the file, the r
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
 
 import pandas as pd
-from pydantic import TypeAdapter, ValidationError
 
-from resiliopt._yaml import format_loc, read_yaml, validate
+from resiliopt._tables import Where as _Where
+from resiliopt._tables import load_table
+from resiliopt._yaml import read_yaml, validate
 from resiliopt.case import bundled_data_dir
 from resiliopt.errors import InputError
 from resiliopt.infra import schema as s
@@ -49,84 +49,6 @@ def resolve_infra_case(name_or_path: str | Path) -> Path:
 
 
 # --------------------------------------------------------------------------- tables
-@dataclass(frozen=True)
-class _Where:
-    """Where the records of one table came from, to name them in messages."""
-
-    file: Path
-    inline: str | None = None  # YAML key of an inline table, None for a CSV file
-
-    def at(self, k: int, column: str | None = None) -> str:
-        if self.inline is not None:
-            loc = f"{self.inline}[{k}]"
-            return f"{loc}.{column}" if column else loc
-        loc = f"row {k + 1} (line {k + 2})"
-        return f"{loc}, column {column!r}" if column else loc
-
-
-def _read_csv(path: Path, model: type[s.Row]) -> list[dict]:
-    if not path.is_file():
-        raise InputError("table file not found", file=path)
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh)
-            try:
-                header = next(reader)
-            except StopIteration:
-                raise InputError(
-                    "empty CSV file: a header row naming the fields is needed", file=path
-                ) from None
-            header = [h.strip() for h in header]
-            fields = {f.alias or n for n, f in model.model_fields.items()}
-            for j, h in enumerate(header):
-                if not h:
-                    raise InputError("empty column name in the header", path, f"line 1, column {j + 1}")
-                if h in header[:j]:
-                    raise InputError(f"duplicate column {h!r} in the header", path, "line 1")
-                if h not in fields:
-                    raise InputError(
-                        f"unknown field (fields: {', '.join(sorted(fields))})",
-                        path,
-                        f"line 1 (header), column {h!r}",
-                    )
-            rows = []
-            for k, cells in enumerate(reader):
-                if not cells or all(not c.strip() for c in cells):
-                    raise InputError("empty line inside the table", path, f"line {k + 2}")
-                if len(cells) > len(header):
-                    raise InputError(
-                        f"{len(cells)} cells but the header has {len(header)} columns", path, f"line {k + 2}"
-                    )
-                # empty cells take the field's default (a missing required field is an error)
-                rows.append({h: c.strip() for h, c in zip(header, cells, strict=False) if c.strip() != ""})
-            return rows
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", file=path) from None
-    except csv.Error as exc:
-        raise InputError(f"invalid CSV: {exc}", file=path) from None
-
-
-def _validate_rows(model: type[s.Row], records: list, where: _Where) -> list[s.Row]:
-    try:
-        return TypeAdapter(list[model]).validate_python(records)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        # an unknown field (a typo) explains the "missing" error that comes with it: name it first
-        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        loc = err["loc"]
-        k = loc[0] if loc and isinstance(loc[0], int) else 0
-        column = format_loc(tuple(loc[1:])) if len(loc) > 1 else None
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif err["type"] != "missing" and not isinstance(err.get("input"), dict | list):
-            msg = f"{msg} (got {err['input']!r})"
-        more = len(errors) - 1
-        if more:
-            msg += f" (and {more} more error{'s' if more > 1 else ''})"
-        raise InputError(msg, where.file, where.at(k, column)) from None
-
-
 def _is_float(ann) -> bool:
     if ann is float:
         return True
@@ -149,13 +71,7 @@ def _frame(model: type[s.Row], rows: list[s.Row]) -> pd.DataFrame:
 
 def _load_table(name: str, ref, case_path: Path) -> tuple[pd.DataFrame, _Where]:
     model = s.TABLE_ROWS[name]
-    if isinstance(ref, str):
-        where = _Where(case_path.parent / ref)
-        records = _read_csv(where.file, model)
-    else:
-        where = _Where(case_path, inline=name)
-        records = ref
-    rows = _validate_rows(model, records, where)
+    rows, where = load_table(model, ref, case_path, name)
     return _frame(model, rows), where
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from resiliopt._tables import Where, read_csv, validate_rows
 from resiliopt.errors import InputError
-from resiliopt.infra.case import KEY, InfraCase, _read_csv, _validate_rows, _Where
+from resiliopt.infra.case import KEY, InfraCase
 from resiliopt.infra.schema import Row
 
 
@@ -54,7 +55,7 @@ def parse_fail_options(case: InfraCase, items: list[str]) -> pd.DataFrame:
 def read_failed_csv(case: InfraCase, path: str | Path) -> pd.DataFrame:
     """A CSV with columns kind, layer, element (one failed element a row)."""
     path = Path(path)
-    rows = _validate_rows(FailedRow, _read_csv(path, FailedRow), _Where(path))
+    rows = validate_rows(FailedRow, read_csv(path, FailedRow), Where(path), strings=True)
     return check_failed(case, pd.DataFrame([r.model_dump() for r in rows], columns=KEY), path)
 
 

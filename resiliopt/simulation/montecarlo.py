@@ -190,6 +190,7 @@ def input_files(case: CaseData) -> dict[str, Path]:
     for f in ("network", "bridges", "buildings", "community"):
         rel = getattr(case.case, f)
         files[str(rel)] = base / rel
+    files.update(case.table_files)  # CSV tables the network file names
     return files
 
 
