@@ -148,9 +148,19 @@ def load_table(model: type[BaseModel], ref: str | list, file: Path, key: str) ->
     return validate_rows(model, ref, where), where
 
 
+def _cell(v) -> object:
+    if v is None:
+        return ""
+    return ("true" if v else "false") if isinstance(v, bool) else v
+
+
 def write_csv(path: Path, header: list[str], rows) -> None:
-    """Write a CSV table (a header of field names, then one record a line; ``None``: an empty cell)."""
+    """Write a CSV table: a header of field names, then one record a line (sequences of cells
+    in the header's order, or dicts by field name). ``None`` is an empty cell, a boolean
+    ``true`` / ``false``."""
     with Path(path).open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(header)
-        w.writerows(["" if c is None else c for c in row] for row in rows)
+        for row in rows:
+            cells = [row.get(h) for h in header] if isinstance(row, dict) else row
+            w.writerow([_cell(c) for c in cells])

@@ -47,7 +47,7 @@ def fuzz_settings(n: int):
 
 
 # --------------------------------------------------------------------------- checks
-FIRST_LINE = re.compile(r"^error: (?P<file>\S+?\.ya?ml): (?P<loc>.+?): (?P<rule>.+)$")
+FIRST_LINE = re.compile(r"^error: (?P<file>\S+?\.(?:ya?ml|csv)): (?P<loc>.+?): (?P<rule>.+)$")
 
 
 def assert_refused(code: int, out: str, err: str, files: set[str], needle: str | None = None) -> None:
@@ -246,6 +246,53 @@ def test_fuzz_case(run_cli, case_dir, data):
         vcode, _, verr = run_cli("validate", d)
         # validate refuses it too, unless the mutation removed the variant asked for
         assert vcode == 2 or "unknown variant" in err, ("slice refused what validate accepts", err)
+
+
+# --------------------------------------------------------------------------- CSV tables
+CELLS = ["", "lots", "-1", "1e30", "nan", "inf", "2.5", "0", "true", "NOWHERE", "RR", "R2-01", "ring2-01"]
+CSV_OPS = ["cell", "cell", "cell", "rename", "dupcolumn", "duprow", "droprow", "extracell", "blankline"]
+
+
+@fuzz_settings(60)
+@given(data=st.data())
+def test_fuzz_network_csv_tables(run_cli, case_dir, csv_case, data):
+    """The Beijing case with its nodes and links as CSV tables, one cell or line mutated."""
+    d = case_dir / "bjcsv"
+    if d.exists():
+        shutil.rmtree(d)
+    csv_case(d)
+    name = data.draw(st.sampled_from(["nodes.csv", "links.csv"]), label="file")
+    rows = [line.split(",") for line in (d / name).read_text(encoding="utf-8").splitlines()]
+    op = data.draw(st.sampled_from(CSV_OPS), label="op")
+    k = data.draw(st.integers(1, len(rows) - 1), label="row")
+    j = data.draw(st.integers(0, len(rows[0]) - 1), label="column")
+    needle = None
+    if op == "cell":
+        rows[k][j] = data.draw(st.sampled_from([*CELLS, rows[k][j] + " ", rows[k][j].upper()]), label="cell")
+    elif op == "rename":
+        rows[0][j] = needle = _typo(rows[0][j], data.draw(st.integers(0, 2)))
+    elif op == "dupcolumn":
+        rows[0][j] = rows[0][(j + 1) % len(rows[0])]
+        needle = "duplicate column"
+    elif op == "duprow":
+        rows.insert(k, list(rows[k]))
+    elif op == "droprow":
+        del rows[k]
+    elif op == "extracell":
+        rows[k].append("x")
+        needle = "cells but the header has"
+    else:
+        rows.insert(k, [])
+        needle = "empty line"
+    (d / name).write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    code, out, err = run_cli("slice", d, "--json", "--day", data.draw(st.sampled_from([0, 4]), label="day"))
+    event(f"{op}: exit {code}")
+    if code == 0:
+        assert_certified(json.loads(out))
+    else:
+        assert_refused(code, out, err, {*CASE_FILES, "nodes.csv", "links.csv"}, needle)
+    vcode, _, verr = run_cli("validate", d)
+    assert vcode == code, verr
 
 
 # --------------------------------------------------------------------------- slice files

@@ -3,7 +3,6 @@ named by the CSV file, row (line) and column."""
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
@@ -15,31 +14,10 @@ from resiliopt.case import bundled_data_dir, load_case
 from resiliopt.errors import InputError
 
 BEIJING = bundled_data_dir() / "beijing"
-COLUMNS = {"nodes": ["id", "ring", "x", "y"], "links": ["id", "from", "to", "capacity", "road", "two_way"]}
-
-
-def _cell(v) -> str:
-    if v is None:
-        return ""
-    return str(v).lower() if isinstance(v, bool) else str(v)
-
-
-def csv_case(dst: Path, src: Path = BEIJING) -> Path:
-    """A copy of a case whose network gives its nodes and links as CSV tables."""
-    shutil.copytree(src, dst)
-    net = yaml.safe_load((dst / "network.yaml").read_text())
-    for key, cols in COLUMNS.items():
-        with (dst / f"{key}.csv").open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(cols)
-            w.writerows([_cell(r.get(c)) for c in cols] for r in net[key])
-        net[key] = f"{key}.csv"
-    (dst / "network.yaml").write_text(yaml.safe_dump(net, sort_keys=False))
-    return dst
 
 
 @pytest.fixture
-def case(tmp_path) -> Path:
+def case(tmp_path, csv_case) -> Path:
     return csv_case(tmp_path / "bj")
 
 

@@ -177,16 +177,9 @@ def case_from_graph(
         }
     )
     com = tpl.community.model_dump(mode="json")
-    write_csv(
-        out / "nodes.csv",
-        ["id", "x", "y"],
-        ((n, repr(float(x)), repr(float(y))) for n, (x, y) in zip(nodes, xy, strict=True)),
-    )
-    write_csv(
-        out / "links.csv",
-        ["id", "from", "to", "capacity", "two_way"],
-        ((lk["id"], lk["from"], lk["to"], repr(lk["capacity"]), str(lk["two_way"]).lower()) for lk in links),
-    )
+    rows = ((n, float(x), float(y)) for n, (x, y) in zip(nodes, xy, strict=True))
+    write_csv(out / "nodes.csv", ["id", "x", "y"], rows)
+    write_csv(out / "links.csv", ["id", "from", "to", "capacity", "two_way"], links)
     for fname, doc in (
         ("network.yaml", network),
         ("bridges.yaml", brt),
