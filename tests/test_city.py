@@ -3,6 +3,7 @@
 import networkx as nx
 import numpy as np
 import pytest
+import yaml
 
 from resiliopt.case import bundled_data_dir, load_case
 from resiliopt.formulations.slice_lp import SliceData, build_slice_model
@@ -68,6 +69,9 @@ def test_capacity_direction_and_bridge_rules(tmp_path):
     g.add_edge("c", "d", bridge="no")  # no lanes: one lane; not a bridge
     g.add_edge("d", "d")  # self-loop: dropped
     case = load_case(case_from_graph(g, tmp_path / "c", per_lane=10.0, entry_share=0.25))
+    net = yaml.safe_load((tmp_path / "c" / "network.yaml").read_text())
+    assert (net["nodes"], net["links"]) == ("nodes.csv", "links.csv")  # written as CSV tables
+    assert set(case.table_files) == {"nodes.csv", "links.csv"}
     caps = {(link.from_, link.to): link.capacity for link in case.network.links}
     assert caps == {("a", "b"): 30.0, ("b", "c"): 7.5, ("c", "d"): 10.0}
     assert [b.node for b in case.bridges.bridges] == ["c"]
