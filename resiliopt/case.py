@@ -167,6 +167,13 @@ def read_network(path: str | Path) -> tuple[s.Network, dict[str, Path]]:
     if isinstance(raw, dict):
         for key, model in (("nodes", s.Node), ("links", s.Link)):
             if isinstance(raw.get(key), str):
+                if not (path.parent / raw[key]).is_file():
+                    raise InputError(
+                        f"CSV table {str(path.parent / raw[key])!r} not found (a path relative to the "
+                        "network file's directory)",
+                        path,
+                        key,
+                    )
                 rows, tables[key] = load_table(model, raw[key], path, key)
                 raw = {**raw, key: rows}
     try:

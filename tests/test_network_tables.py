@@ -62,7 +62,7 @@ ERRORS = [
     ("links.csv", (3, "ring2-02", ""), "row 2 (line 3), column 'id'", "Field required"),
     ("links.csv", (4, "ring2-03,R2-03,R2-04,10,ring2,", ""), "line 4", "empty line"),
     ("links.csv", (3, ",ring2,", ',"ring\n2",'), "line 3", "line break inside a cell"),
-    ("links.csv", lambda d: (d / "links.csv").unlink(), None, "not found"),
+    ("network.yaml", lambda d: (d / "links.csv").unlink(), "links", "links.csv' not found"),
     ("links.csv", lambda d: (d / "links.csv").write_bytes(b"id,from\n\xff\xfe,x\n"), None, "UTF-8"),
     # the network's rules across rows
     ("links.csv", (3, "R2-03", "NOWHERE"), "row 2 (line 3), column 'to'", "missing node 'NOWHERE'"),
