@@ -200,7 +200,8 @@ class SliceResult:
         """
         g = nx.DiGraph()
         f = self.flows
-        for u, v, x, cap in zip(f["from"], f["to"], f["flow"], f["capacity"], strict=True):
+        cols = (f[c].tolist() for c in ("from", "to", "flow", "capacity"))
+        for u, v, x, cap in zip(*cols, strict=True):
             if x < cap - TOL:
                 g.add_edge(u, v)
             if x > TOL:
@@ -252,7 +253,7 @@ def slice_potentials(duals: pd.DataFrame) -> tuple[dict[str, float], float]:
     ``lambda = dual(total_resources)`` (0 when the model has no such row).
     """
     nb = duals[duals["constraint"] == "node_balance"]
-    pot = dict(zip(nb["index"], -nb["value"].to_numpy(dtype=float), strict=True))
+    pot = dict(zip(nb["index"].tolist(), (-nb["value"].to_numpy(dtype=float)).tolist(), strict=True))
     tr = duals.loc[duals["constraint"] == "total_resources", "value"]
     return pot, float(tr.iloc[0]) if len(tr) else 0.0
 
@@ -411,8 +412,8 @@ def _checked(
     ud = sol.duals[sol.duals["constraint"].isin(names)]
     inp = certify_input(
         data,
-        flows=dict(zip(flows["arc"], flows["flow"], strict=True)),
-        deliveries=dict(zip(deliveries["group"], deliveries["delivered"], strict=True)),
+        flows=dict(zip(flows["arc"].tolist(), flows["flow"].tolist(), strict=True)),
+        deliveries=dict(zip(deliveries["group"].tolist(), deliveries["delivered"].tolist(), strict=True)),
         potentials=pot,
         tr_price=lam,
         objective=sol.objective,

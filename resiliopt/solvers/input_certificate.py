@@ -198,6 +198,8 @@ class InputCertificate:
 
 
 def _strs(values: Iterable) -> list[str]:
+    if hasattr(values, "tolist"):  # a pandas column or numpy array: Python values first (faster)
+        values = values.tolist()
     return [str(v) for v in values]
 
 
