@@ -93,3 +93,24 @@ def test_engine_cold_solve_by_interior_point():
         assert a["objective"][0] == pytest.approx(b["objective"][0], rel=1e-9)
         assert a["fc"][0] == b["fc"][0]
         assert a["fc"][-1] == pytest.approx(b["fc"][-1], abs=0.05)
+
+
+def test_a_crossover_vertex_that_fails_the_certificate_is_solved_again_by_simplex(monkeypatch):
+    import resiliopt.solvers.highs as hs
+    from resiliopt.solvers.certificate import Certificate
+    from resiliopt.solvers.compiled import slice_matrix
+
+    calls = []
+    real = hs.certify
+
+    def first_fails(*args, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            return Certificate(1.0, 0.0, 0.0, 0.0)  # primal infeasibility 1: not passed
+        return real(*args, **kw)
+
+    monkeypatch.setattr(hs, "certify", first_fails)
+    data = load_slice("beijing", seed=1)
+    sol = hs.solve_lp(slice_matrix(data), method="ipm")
+    assert len(calls) == 2 and sol.optimal and sol.certificate.passed
+    assert sol.objective == pytest.approx(solve_slice(data).objective, rel=1e-9)

@@ -182,13 +182,14 @@ def solve_lp(
     if method == "ipm":
         h.setOptionValue("run_crossover", "on")
     version = highs_version()
-    for attempt in (method, "simplex"):
+
+    def run() -> Solution:
         h.run()
         status = h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             return Solution(highs_status(status), None, "highs", version)
         sol = h.getSolution()
-        out = lp_solution(
+        return lp_solution(
             lp,
             np.asarray(sol.col_value, dtype=float),
             np.asarray(sol.row_dual, dtype=float),
@@ -198,9 +199,11 @@ def solve_lp(
             meta,
             certificate,
         )
-        if attempt == "simplex" or out.certificate is None or out.certificate.passed:
-            return out
-        h.setOptionValue("solver", "simplex")  # from the crossover basis
+
+    out = run()
+    if method == "ipm" and out.certificate is not None and not out.certificate.passed:
+        h.setOptionValue("solver", "simplex")  # on from the crossover basis
+        out = run()
     return out
 
 
