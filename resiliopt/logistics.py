@@ -24,7 +24,6 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
@@ -198,6 +197,8 @@ class SliceResult:
         S is cut off by exactly these arcs. The TR limit is not part of the graph; whether it
         binds is shown by its dual.
         """
+        import networkx as nx  # imported here: a city-size slice skips it
+
         g = nx.DiGraph()
         f = self.flows
         cols = (f[c].tolist() for c in ("from", "to", "flow", "capacity"))

@@ -172,10 +172,14 @@ def case_model(case: CaseData, variant: str | None = None, extension: Callable |
         )
     arcs = pd.DataFrame(rows, columns=["arc", "from", "to", "capacity", "label"])
     arcs["capacity"] *= case.case.logistics.capacity_factor
-    arc_bridges = np.array(
-        [[at_node.get(u, -1), at_node.get(w, -1)] for _, u, w, _, _ in rows], dtype=np.int64
-    ).reshape(-1, 2)
-    arcs["bridges"] = ["+".join(br.bridges[k].id for k in pair if k >= 0) for pair in arc_bridges]
+    def index_of(column: str, index: dict[str, int]) -> np.ndarray:  # -1 where not in index
+        return arcs[column].map(index).fillna(-1).to_numpy(dtype=np.int64)
+
+    arc_bridges = np.stack([index_of("from", at_node), index_of("to", at_node)], axis=1)
+    # the bridges an arc crosses, "+"-joined: its tail's, then its head's (ids[-1] is "")
+    ids = np.array([x.id for x in br.bridges] + [""], dtype=object)
+    both = np.where((arc_bridges >= 0).all(axis=1), "+", "").astype(object)
+    arcs["bridges"] = ids[arc_bridges[:, 0]] + both + ids[arc_bridges[:, 1]]
     rec = case.case.recovery
     repair = np.array(
         [
@@ -196,7 +200,7 @@ def case_model(case: CaseData, variant: str | None = None, extension: Callable |
     flow_nodes = {net.entry.id: 0}
     for n in sites:
         flow_nodes[n] = len(flow_nodes)
-    ends = np.array([[flow_nodes.get(u, -1), flow_nodes.get(w, -1)] for _, u, w, _, _ in rows]).reshape(-1, 2)
+    ends = np.stack([index_of("from", flow_nodes), index_of("to", flow_nodes)], axis=1)
     user_rows = resolve(
         case, arcs, gid, np.array(gcat), np.array(gsec), gnode, SECTORS, case.case.recovery.slice_days
     )
