@@ -23,10 +23,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from resiliopt import schemas
 from resiliopt._yaml import read_yaml, validate
@@ -37,6 +37,9 @@ from resiliopt.solvers.compiled import slice_matrix
 from resiliopt.solvers.crosscheck import networkx_agrees, networkx_allowed, networkx_objective
 from resiliopt.solvers.highs import SLICE_TOLERANCES, PyomoHighs, Solution, solve_lp
 from resiliopt.solvers.input_certificate import InputCertificate, certify_input
+
+if TYPE_CHECKING:  # Pyomo is imported by the Pyomo route only (solve_model, SliceResult.model)
+    import pyomo.environ as pyo
 
 TOL = 1e-9
 #: above this many arcs the networkx cross-check (pure Python, seconds at city size) is skipped
@@ -259,10 +262,11 @@ def slice_potentials(duals: pd.DataFrame) -> tuple[dict[str, float], float]:
     return pot, float(tr.iloc[0]) if len(tr) else 0.0
 
 
+#: the components of the plain slice model, by Pyomo type name
 _PLAIN = {
-    pyo.Constraint: {"node_balance", "total_resources"},
-    pyo.Var: {"flow", "delivery"},
-    pyo.Objective: {"objective"},
+    "Constraint": {"node_balance", "total_resources"},
+    "Var": {"flow", "delivery"},
+    "Objective": {"objective"},
 }
 
 
@@ -274,10 +278,12 @@ def crosscheck_blockers(model: pyo.ConcreteModel) -> list[str]:
     about fixed variables.
     """
     out = []
+    import pyomo.environ as pyo
+
     for ctype, names in _PLAIN.items():
-        for c in model.component_objects(ctype, active=True, descend_into=True):
+        for c in model.component_objects(getattr(pyo, ctype), active=True, descend_into=True):
             if c.local_name not in names:
-                out.append(f"{ctype.__name__.lower()} {c.local_name}")
+                out.append(f"{ctype.lower()} {c.local_name}")
     for name in ("flow", "delivery"):
         var = getattr(model, name, None)
         if var is not None and any(var[k].fixed for k in var):
@@ -295,6 +301,8 @@ def price_unit(constraint_unit: str) -> str:
 
 def solve_model(model: pyo.ConcreteModel, crosscheck: bool | None = None) -> SliceResult:
     """Solve a built (and possibly modified) slice model through Pyomo; tidy tables and checks."""
+    import pyomo.environ as pyo
+
     model.meta = {**META, **getattr(model, "meta", {})}  # built-in rows, then user rows
     sol = PyomoHighs(options=SLICE_TOLERANCES).solve(model)
     data: SliceData = model.slice_data

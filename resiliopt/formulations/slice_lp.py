@@ -48,14 +48,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from resiliopt import schemas as s
 from resiliopt._yaml import load
 from resiliopt.errors import InputError
+
+if TYPE_CHECKING:  # imported by the builders: a slice solved from its matrix needs no Pyomo
+    import pyomo.environ as pyo
 
 #: description and unit of every constraint and bound (Calliope style), used in reports.
 META: dict[str, dict[str, str]] = {
@@ -151,6 +154,8 @@ class SliceData:
 
 def build_slice_model(data: SliceData) -> pyo.ConcreteModel:
     """Build the Pyomo model of one slice; see the module docstring for the math."""
+    import pyomo.environ as pyo
+
     arcs, groups = data.arcs, data.groups
     _check_ids(data)
     m = pyo.ConcreteModel(name=data.name)
@@ -297,6 +302,8 @@ def update_slice_model(
     does not have, an array of the wrong length, or a value that is not finite (or negative,
     for capacities, demands and TR).
     """
+    import pyomo.environ as pyo
+
     checked = [
         (param, _as_values(name, what, list(param.index_set()), values, nonneg))
         for param, name, what, values, nonneg in (

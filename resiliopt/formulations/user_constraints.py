@@ -44,13 +44,16 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyomo.environ as pyo
 
 from resiliopt.errors import InputError
 
-Extension = Callable[[pyo.ConcreteModel, object], None]
+if TYPE_CHECKING:  # imported where rows are added to a model
+    import pyomo.environ as pyo
+
+Extension = Callable[["pyo.ConcreteModel", object], None]
 
 #: description and unit of each declarative type (a constraint's own description comes first)
 TYPES: dict[str, dict[str, str]] = {
@@ -160,6 +163,8 @@ def add_user_constraints(m: pyo.ConcreteModel, rows: Sequence[UserRow]) -> None:
     A row's arcs and groups that the slice lacks (a group with no demand in a slice of active
     groups only) are left out of it.
     """
+    import pyomo.environ as pyo
+
     if not rows:
         return
     m.user_data = pyo.Block(doc="mutable right-hand sides of the user constraints")
@@ -195,6 +200,8 @@ def add_user_constraints(m: pyo.ConcreteModel, rows: Sequence[UserRow]) -> None:
 
 def refresh_user_constraints(m: pyo.ConcreteModel) -> None:
     """Recompute the mutable right-hand sides from ``m.demand`` and ``m.day``."""
+    import pyomo.environ as pyo
+
     rows = getattr(m, "user_rows", ())
     day = pyo.value(m.day) if hasattr(m, "day") else 0
     groups = set(m.groups)
@@ -247,6 +254,8 @@ def apply_extension(m: pyo.ConcreteModel, data, fn: Extension) -> None:
     """Call the hook and record what it added (``m.extension_components``) and its rows'
     description and unit in ``m.meta`` (the component's ``doc``, unless the hook set
     ``m.meta[name]`` itself)."""
+    import pyomo.environ as pyo
+
     before = {c.local_name for c in m.component_objects(descend_into=False)}
     spec = getattr(fn, "extension_spec", getattr(fn, "__name__", "extension"))
     try:

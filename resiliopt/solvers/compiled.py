@@ -39,11 +39,11 @@ of the extended matrix instead (:attr:`CompiledSlice.certificate_kind` says whic
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from resiliopt.errors import InputError, SolveError
 from resiliopt.formulations.slice_lp import SliceData, _check_ids, build_slice_model
@@ -51,6 +51,9 @@ from resiliopt.solvers.certificate import Certificate, certify
 from resiliopt.solvers.highs import IPM_MIN_COLUMNS, SLICE_TOLERANCES
 from resiliopt.solvers.input_certificate import InputCertificate, InputNetwork
 from resiliopt.solvers.matrix import LinearProgram, to_matrix
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo  # noqa: F401 (imported where user rows are read)
 
 
 def highs_version() -> str:
@@ -340,6 +343,7 @@ class _UserRows:
     """
 
     def __init__(self, model, lp: LinearProgram, data: SliceData):
+        import pyomo.environ as pyo
         from pyomo.core.expr.visitor import identify_mutable_parameters
 
         self.lp_ref = lp
@@ -401,6 +405,7 @@ class _UserRows:
 
     @staticmethod
     def _check_objective(model, lp: LinearProgram) -> None:
+        import pyomo.environ as pyo
         from pyomo.core.expr.visitor import identify_mutable_parameters
 
         obj = next(model.component_data_objects(pyo.Objective, active=True))
@@ -418,6 +423,7 @@ class _UserRows:
             )
 
     def _read_row(self, c):
+        import pyomo.environ as pyo
         from pyomo.repn.standard_repn import generate_standard_repn
 
         rep = generate_standard_repn(c.body, compute_values=True)
@@ -435,6 +441,8 @@ class _UserRows:
         return (*key, day) if self.uses_day else key
 
     def update(self, h, capacity, demand, gain, tr, day) -> None:
+        import pyomo.environ as pyo
+
         lp = self.lp_ref
         inf = highspy.kHighsInf
         for k, r, pos, _ in self.decl:

@@ -15,15 +15,17 @@ finite differences.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
-from pyomo.contrib.solver.common.factory import SolverFactory
 
 from resiliopt.solvers.certificate import Certificate, certify
 from resiliopt.solvers.matrix import LinearProgram, to_matrix
 from resiliopt.solvers.status import highs_status, status_of
+
+if TYPE_CHECKING:  # Pyomo is imported by the Pyomo route only (solve_lp needs none)
+    import pyomo.environ as pyo
 
 #: HiGHS tolerances for the slice LP. HiGHS's defaults (1e-7 absolute) are loose for it: gains
 #: are 1e-6..1e-4 F_C per unit, so a reduced cost inside the default dual tolerance can be a
@@ -64,6 +66,8 @@ class PyomoHighs:
     """A persistent HiGHS interface for one Pyomo model (build, modify, then solve)."""
 
     def __init__(self, time_limit: float | None = None, threads: int = 1, options: dict | None = None):
+        from pyomo.contrib.solver.common.factory import SolverFactory
+
         self._opt = SolverFactory("highs")
         self.time_limit = time_limit
         self.threads = threads
@@ -74,6 +78,8 @@ class PyomoHighs:
         return ".".join(str(v) for v in self._opt.version())
 
     def solve(self, model: pyo.ConcreteModel, certificate: bool = True) -> Solution:
+        import pyomo.environ as pyo
+
         kw = {
             "raise_exception_on_nonoptimal_result": False,
             "load_solutions": False,

@@ -13,12 +13,14 @@ and what the fast path (:mod:`resiliopt.solvers.compiled`) hands to HiGHS once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyomo.environ as pyo
-from pyomo.repn.standard_repn import generate_standard_repn
 
 from resiliopt.errors import ResilioptError
+
+if TYPE_CHECKING:  # Pyomo is imported where a Pyomo model is read (the matrix path needs none)
+    import pyomo.environ as pyo
 
 
 @dataclass
@@ -68,11 +70,16 @@ class LinearProgram:
 
 
 def _bound(v) -> float:
+    import pyomo.environ as pyo
+
     return float(pyo.value(v)) if v is not None else np.inf
 
 
 def to_matrix(model: pyo.ConcreteModel) -> LinearProgram:
     """Read the matrix form of a linear model (values of mutable parameters as they are now)."""
+    import pyomo.environ as pyo
+    from pyomo.repn.standard_repn import generate_standard_repn
+
     variables = list(model.component_data_objects(pyo.Var, active=True, descend_into=True))
     col_of = {id(v): k for k, v in enumerate(variables)}
     objectives = list(model.component_data_objects(pyo.Objective, active=True))

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from pyomo.contrib.solver.common.results import TerminationCondition
-
-STATUS = {
-    TerminationCondition.convergenceCriteriaSatisfied: "optimal",
-    TerminationCondition.provenInfeasible: "infeasible",
-    TerminationCondition.locallyInfeasible: "infeasible",
-    TerminationCondition.unbounded: "unbounded",
-    TerminationCondition.infeasibleOrUnbounded: "infeasible_or_unbounded",
-    TerminationCondition.maxTimeLimit: "time_limit",
-    TerminationCondition.iterationLimit: "iteration_limit",
-}
-
 
 def status_of(termination_condition) -> str:
     """``optimal``, ``infeasible``, ... or ``error`` for anything else."""
-    return STATUS.get(termination_condition, "error")
+    from pyomo.contrib.solver.common.results import TerminationCondition as T
+
+    table = {
+        T.convergenceCriteriaSatisfied: "optimal",
+        T.provenInfeasible: "infeasible",
+        T.locallyInfeasible: "infeasible",
+        T.unbounded: "unbounded",
+        T.infeasibleOrUnbounded: "infeasible_or_unbounded",
+        T.maxTimeLimit: "time_limit",
+        T.iterationLimit: "iteration_limit",
+    }
+    return table.get(termination_condition, "error")
 
 
 def highs_status(model_status) -> str:
