@@ -277,9 +277,9 @@ def crosscheck_blockers(model: pyo.ConcreteModel) -> list[str]:
     variables or objectives added to the Pyomo model (user constraints, an extension), nor
     about fixed variables.
     """
-    out = []
     import pyomo.environ as pyo
 
+    out = []
     for ctype, names in _PLAIN.items():
         for c in model.component_objects(getattr(pyo, ctype), active=True, descend_into=True):
             if c.local_name not in names:

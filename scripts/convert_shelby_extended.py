@@ -25,6 +25,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from resiliopt._tables import write_csv
+
 ROOT = Path(__file__).resolve().parents[1]
 NETWORKS = {"Water": "water", "Gas": "gas", "Power": "power", "Telecommunication": "telecom"}
 COMMODITY = {"water": "water", "gas": "gas", "power": "electric power", "telecom": "data"}
@@ -37,13 +39,6 @@ def read(path: Path) -> list[dict]:
 
 def num(v: str | float) -> str:
     return f"{float(v):.10g}"
-
-
-def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
 
 
 def convert(src: Path, out: Path) -> None:

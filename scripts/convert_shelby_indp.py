@@ -16,11 +16,12 @@ leaves open are listed in docs/infra.md ("shelby-indp"); the main ones:
 
 from __future__ import annotations
 
-import csv
 import re
 import shutil
 import sys
 from pathlib import Path
+
+from resiliopt._tables import write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {1: "water", 2: "gas", 3: "power"}
@@ -63,13 +64,6 @@ def parse_opl(path: Path) -> dict[str, dict[tuple[int, ...], float]]:
 
 def num(v: float) -> str:
     return f"{v:.10g}"
-
-
-def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
 
 
 def link_id(i: int, j: int) -> str:
