@@ -44,7 +44,7 @@ def bare(case_dir: Path, engine_scenarios: int) -> dict:
     from resiliopt.case import load_case
     from resiliopt.simulation.engine import compiled_for, run_scenario
     from resiliopt.simulation.scenario import RecoveryState, case_model, sample_scenario
-    from resiliopt.solvers.compiled import new_highs, slice_matrix
+    from resiliopt.solvers.highs import new_highs, slice_matrix
 
     t = time.perf_counter()
     cm = case_model(load_case(case_dir))

@@ -8,7 +8,7 @@ LP data change (the days the simulation actually solves). Paths:
 
 1. bare highspy: one Highs, changeColsBounds / changeColsCost / changeRowBounds / run /
    getSolution, nothing else;
-2. fast path: resiliopt.solvers.compiled.CompiledSlice (update + solve);
+2. fast path: resiliopt.formulations.slice_compiled.CompiledSlice (update + solve);
 3. persistent Pyomo: update_slice_model + Pyomo's persistent HiGHS interface;
 4. rebuild: build_slice_model + a fresh Pyomo solve each slice.
 
@@ -33,7 +33,7 @@ from resiliopt.case import load_case
 from resiliopt.formulations.slice_lp import build_slice_model, update_slice_model
 from resiliopt.simulation.engine import compiled_for
 from resiliopt.simulation.scenario import RecoveryState, case_model, sample_scenario
-from resiliopt.solvers.compiled import new_highs
+from resiliopt.solvers.highs import new_highs
 
 
 def slice_sequence(cm, n_scenarios: int, days: int):

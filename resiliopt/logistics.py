@@ -31,10 +31,10 @@ import pandas as pd
 from resiliopt import schemas
 from resiliopt._yaml import read_yaml, validate
 from resiliopt.errors import InputError
+from resiliopt.formulations.slice_compiled import slice_matrix
+from resiliopt.formulations.slice_crosscheck import networkx_agrees, networkx_allowed, networkx_objective
 from resiliopt.formulations.slice_lp import META, SliceData, build_slice_model
 from resiliopt.solvers.certificate import Certificate
-from resiliopt.solvers.compiled import slice_matrix
-from resiliopt.solvers.crosscheck import networkx_agrees, networkx_allowed, networkx_objective
 from resiliopt.solvers.highs import SLICE_TOLERANCES, PyomoHighs, Solution, solve_lp
 from resiliopt.solvers.input_certificate import InputCertificate, certify_input
 
@@ -338,7 +338,7 @@ def solve_slice(data: SliceData, crosscheck: bool | None = None, method: str = "
     A slice with user constraints or an extension is built as a Pyomo model and solved by
     :func:`solve_model`. A plain slice (the LP of the module docstring of
     :mod:`~resiliopt.formulations.slice_lp`) is written in matrix form with numpy
-    (:func:`~resiliopt.solvers.compiled.slice_matrix`, the same rows, columns and
+    (:func:`~resiliopt.formulations.slice_compiled.slice_matrix`, the same rows, columns and
     coefficients as the Pyomo model, checked entry for entry in tests/test_city.py) and
     solved by one highspy call: no Pyomo on the way, which is what keeps city-size slices
     fast. ``method``: ``auto`` (interior point with crossover for large LPs, dual simplex

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from resiliopt.case.infra import KEY
 from resiliopt.emergency.event import RoadAccess, Roads, event_config
 from resiliopt.emergency.response import element_sites, run_loop
 from resiliopt.infra import load_infra_case
-from resiliopt.infra.case import KEY
 
 OUT = Path("data/infra/shelby-extended/events/synthetic-m7")
 SEED = 20261201

@@ -6,12 +6,12 @@ import pytest
 import yaml
 
 from resiliopt.case import bundled_data_dir, load_case
+from resiliopt.formulations.slice_compiled import slice_matrix
 from resiliopt.formulations.slice_lp import SliceData, build_slice_model
 from resiliopt.logistics import solve_slice
 from resiliopt.roads.graphml import case_from_graph, case_from_graphml
 from resiliopt.simulation.engine import compiled_for, run_scenario, run_scenario_stepwise
 from resiliopt.simulation.scenario import RecoveryState, case_model, sample_scenario
-from resiliopt.solvers.compiled import slice_matrix
 from resiliopt.solvers.matrix import to_matrix
 
 EXAMPLE = bundled_data_dir() / "roads" / "example.graphml"

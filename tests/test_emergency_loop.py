@@ -7,12 +7,12 @@ import math
 import pandas as pd
 import pytest
 
+from resiliopt.case.infra import KEY
 from resiliopt.emergency import load_emergency_config
 from resiliopt.emergency.event import RoadAccess, Roads
 from resiliopt.emergency.monitor import Monitor
 from resiliopt.emergency.response import POLICIES, element_sites, run_loop
 from resiliopt.infra import load_infra_case
-from resiliopt.infra.case import KEY
 
 TOY = "tests/data/infra_toy/case.yaml"
 CFG = {

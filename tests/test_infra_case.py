@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from resiliopt.case.infra_schema import json_schemas
 from resiliopt.cli import main
 from resiliopt.errors import InputError
 from resiliopt.infra import load_infra_case
-from resiliopt.infra.schema import json_schemas
 
 TOY = Path(__file__).parent / "data" / "infra_toy" / "case.yaml"
 

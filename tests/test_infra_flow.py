@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from resiliopt.errors import InputError
+from resiliopt.formulations.infra_certificate import certify_flow
 from resiliopt.formulations.infra_flow import InfraFlow, failed_table, solve_flow
 from resiliopt.infra import load_infra_case
 from resiliopt.infra.cascade import cascade, case_iim, iim, layer_interdependency_matrix
-from resiliopt.infra.certificate import certify_flow
 
 TOY = Path(__file__).parent / "data" / "infra_toy" / "case.yaml"
 

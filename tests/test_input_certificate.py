@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 import resiliopt
 from resiliopt.errors import InputError, SolveError
+from resiliopt.formulations.slice_compiled import CompiledSlice
+from resiliopt.formulations.slice_crosscheck import networkx_agrees, networkx_objective
 from resiliopt.formulations.slice_lp import SliceData, build_slice_model, update_slice_model
 from resiliopt.logistics import solve_model, solve_slice
-from resiliopt.solvers.compiled import CompiledSlice
-from resiliopt.solvers.crosscheck import networkx_agrees, networkx_objective
 from resiliopt.solvers.input_certificate import InputNetwork, certify_input
 
 BEIJING = Path(resiliopt.__file__).parent.parent / "data" / "beijing"

@@ -3,10 +3,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from resiliopt.formulations.slice_compiled import CompiledSlice
+from resiliopt.formulations.slice_crosscheck import networkx_objective
 from resiliopt.formulations.slice_lp import SliceData, build_slice_model, update_slice_model
 from resiliopt.logistics import solve_model, solve_slice
-from resiliopt.solvers.compiled import CompiledSlice
-from resiliopt.solvers.crosscheck import networkx_objective
 
 
 def dual(res, constraint, index=""):

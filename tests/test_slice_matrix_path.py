@@ -5,9 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from resiliopt.formulations.slice_crosscheck import networkx_objective
 from resiliopt.formulations.slice_lp import build_slice_model
 from resiliopt.logistics import load_slice, solve_model, solve_slice
-from resiliopt.solvers.crosscheck import networkx_objective
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -97,8 +97,8 @@ def test_engine_cold_solve_by_interior_point():
 
 def test_a_crossover_vertex_that_fails_the_certificate_is_solved_again_by_simplex(monkeypatch):
     import resiliopt.solvers.highs as hs
+    from resiliopt.formulations.slice_compiled import slice_matrix
     from resiliopt.solvers.certificate import Certificate
-    from resiliopt.solvers.compiled import slice_matrix
 
     calls = []
     real = hs.certify

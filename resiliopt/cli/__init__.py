@@ -17,6 +17,7 @@ import sys
 import click
 import typer
 
+from resiliopt._stdout import stdout_holds_json_only
 from resiliopt.cli._output import plain_console, styled
 from resiliopt.errors import InputError, ResilioptError
 
@@ -92,44 +93,11 @@ def _show_click_error(exc: Exception, args: list[str]) -> int:
     return int(getattr(exc, "exit_code", 2) or 2) if isinstance(exc, _USAGE_ERROR) else 2
 
 
-@contextlib.contextmanager
-def _stdout_holds_json_only():
-    """Send whatever is written to file descriptor 1 to stderr, except Python's own prints.
-
-    With ``--json``, stdout must hold the JSON alone; C libraries (the HiGHS banner) and child
-    processes (workers) write to the descriptor directly, so it is pointed at stderr while
-    ``sys.stdout`` keeps writing to the real stdout.
-    """
-    try:
-        sys.stdout.flush()
-        attached = sys.stdout.fileno() == 1
-    except (AttributeError, OSError, ValueError):  # e.g. captured by a test: not descriptor 1
-        attached = False
-    try:
-        saved = os.dup(1)
-    except OSError:  # no descriptor 1 at all: nothing to protect
-        yield
-        return
-    real_stdout = sys.stdout
-    os.dup2(2, 1)
-    if attached:
-        sys.stdout = open(saved, "w", encoding=real_stdout.encoding, closefd=False)
-    try:
-        yield
-    finally:
-        if attached:
-            sys.stdout.flush()
-            sys.stdout.close()
-            sys.stdout = real_stdout
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (never raises for bad input)."""
     command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
-    guard = _stdout_holds_json_only() if "--json" in args else contextlib.nullcontext()
+    guard = stdout_holds_json_only() if "--json" in args else contextlib.nullcontext()
     try:
         with guard:
             result = command.main(args=args, prog_name="resiliopt", standalone_mode=False)

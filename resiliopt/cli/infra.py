@@ -70,7 +70,7 @@ def schema_cmd(
 ) -> None:
     """Export the JSON Schema of case.yaml and of every table's rows."""
     from resiliopt._atomic import atomic_directory, check_output_dir
-    from resiliopt.infra.schema import json_schemas
+    from resiliopt.case.infra_schema import json_schemas
 
     if out is not None:
         check_output_dir(out, "infra schema", force)

@@ -124,9 +124,9 @@ def audit_cmd(
 
 def _all_schemas() -> dict:
     from resiliopt import schemas
+    from resiliopt.case.infra_schema import InfraCaseFile
+    from resiliopt.case.overrides import Override
     from resiliopt.fahp import schemas as fahp_schemas
-    from resiliopt.infra.schema import InfraCaseFile
-    from resiliopt.overrides import Override
 
     return {**schemas.SCHEMAS, **fahp_schemas.SCHEMAS, "infra_case": InfraCaseFile, "override": Override}
 
@@ -156,7 +156,7 @@ def _validate_file(p: Path, tree: str | None) -> str:
 
         load_case(p)
     elif kind == "infra_case":
-        from resiliopt.infra.case import load_infra_case
+        from resiliopt.case.infra import load_infra_case
 
         load_infra_case(p)
     elif kind == "network":  # its nodes and links may be CSV tables

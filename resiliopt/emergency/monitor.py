@@ -28,10 +28,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from resiliopt.case.infra import KEY, InfraCase
 from resiliopt.errors import SolveError
 from resiliopt.formulations.infra_flow import InfraFlow
 from resiliopt.infra.cascade import cascade
-from resiliopt.infra.case import KEY, InfraCase
 from resiliopt.infra.criticality import n_minus_1, single_points_of_failure
 
 

@@ -1,5 +1,5 @@
 """Plots of the emergency loop: levels and indicators over time, served demand per layer,
-and a Gantt chart of the dispatch plan (PNG and SVG, via reports.plots.save_figure)."""
+and a Gantt chart of the dispatch plan (PNG and SVG, via resiliopt._plotting.save_figure)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from resiliopt.reports.plots import pyplot, save_figure
+from resiliopt._plotting import pyplot, save_figure
 
 
 def levels_plot(periods: pd.DataFrame, level_names: list[str], out: Path, title: str, name: str = "levels"):

@@ -37,13 +37,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from resiliopt.case.infra import KEY, InfraCase
 from resiliopt.emergency.config import EmergencyConfig
 from resiliopt.emergency.event import RoadAccess
 from resiliopt.emergency.levels import LevelMachine
 from resiliopt.emergency.monitor import Monitor
 from resiliopt.errors import InputError
 from resiliopt.formulations.indp import INDPOptions, set_resources
-from resiliopt.infra.case import KEY, InfraCase
 from resiliopt.infra.criticality import element_coordinates
 from resiliopt.infra.restoration import Restorer
 

@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 
 from resiliopt._yaml import read_yaml
-from resiliopt.infra.case import InfraCase
+from resiliopt.case.infra import InfraCase
 
 
 def write_updated_case(case: InfraCase, repair_time: pd.DataFrame, learned: dict, out: Path) -> Path:

@@ -64,10 +64,7 @@ only change column bounds of the compiled LP, and HiGHS re-solves from the previ
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import highspy
@@ -75,10 +72,10 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from resiliopt.case.infra import KEY, InfraCase
 from resiliopt.errors import InputError, SolveError
-from resiliopt.infra.case import KEY, InfraCase
 from resiliopt.solvers.certificate import Certificate, certify
-from resiliopt.solvers.compiled import new_highs
+from resiliopt.solvers.highs import new_highs
 from resiliopt.solvers.matrix import to_matrix
 
 #: description and unit of every row (Calliope style)
@@ -96,31 +93,6 @@ META: dict[str, dict[str, str]] = {
 }
 
 WEIGHTS = ("share", "unit", "penalty")
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence file descriptor 1 (HiGHS prints its banner there when an instance is made)."""
-    fd = 1
-    try:
-        sys.stdout.flush()
-        saved = os.dup(fd)
-    except OSError:  # no descriptor 1 (a detached process): nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), fd)
-            yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-
-
-def quiet_highs(lp):
-    """:func:`resiliopt.solvers.compiled.new_highs` without the banner on stdout (strict --json)."""
-    with _quiet_stdout():
-        return new_highs(lp)
 
 
 def _arcs(case: InfraCase) -> pd.DataFrame:
@@ -281,7 +253,7 @@ class InfraFlow:
         self.weights = weights
         self.model = build_flow_model(case, objective, weights)
         self.lp = to_matrix(self.model)
-        self.h = quiet_highs(self.lp)
+        self.h = new_highs(self.lp)
         comp = np.asarray(self.lp.col_component)
         self._col = {
             (c, i): k for k, (c, i) in enumerate(zip(self.lp.col_component, self.lp.col_index, strict=True))
@@ -386,7 +358,7 @@ class InfraFlow:
             )
             lp_now.col_ub[self.w_cols] = np.where(fn, 0.0, 1.0)
             res.certificate = certify(lp_now, x, y, z)
-            from resiliopt.infra.certificate import certify_flow
+            from resiliopt.formulations.infra_certificate import certify_flow
 
             res.input_certificate = certify_flow(self.case, res, self.objective_kind, self.weights)
         return res

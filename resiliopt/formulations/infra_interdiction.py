@@ -51,9 +51,9 @@ import networkx as nx
 import pandas as pd
 import pyomo.environ as pyo
 
+from resiliopt.case.infra import InfraCase
 from resiliopt.errors import InputError
 from resiliopt.formulations.infra_flow import _arcs, node_weights
-from resiliopt.infra.case import InfraCase
 
 
 def dependency_closure(case: InfraCase) -> dict[tuple, set[tuple]]:

@@ -45,8 +45,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from resiliopt.case.infra import KEY, InfraCase
 from resiliopt.errors import InputError
-from resiliopt.infra.case import KEY, InfraCase
 
 EPS = 1e-12
 

@@ -28,6 +28,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from resiliopt.case.infra import KEY, InfraCase
 from resiliopt.errors import SolveError
 from resiliopt.formulations.infra_flow import InfraFlow
 from resiliopt.formulations.infra_interdiction import (
@@ -36,7 +37,6 @@ from resiliopt.formulations.infra_interdiction import (
     dependency_closure,
     weighted_demand,
 )
-from resiliopt.infra.case import KEY, InfraCase
 
 
 def _candidates(case: InfraCase, candidates: str) -> pd.DataFrame:
@@ -167,11 +167,11 @@ def n_minus_k(
     case: InfraCase, k: int, candidates: str = "all", weights: str = "share", time_limit: float | None = None
 ) -> NkResult:
     """The worst set of at most k failures by the interdiction MILP, checked by the LP."""
-    from resiliopt.formulations.infra_flow import _quiet_stdout
+    from resiliopt._stdout import quiet_stdout
     from resiliopt.solvers.highs import PyomoHighs
 
     m = build_interdiction_model(case, k, candidates, weights)
-    with _quiet_stdout():  # HiGHS's banner must not break --json
+    with quiet_stdout():  # HiGHS's banner must not break --json
         opt = PyomoHighs(time_limit=time_limit, options={"mip_rel_gap": 0.0, "mip_abs_gap": 1e-10})
         sol = opt.solve(m, certificate=False)
     if sol.status != "optimal":

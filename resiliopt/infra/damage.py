@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from resiliopt._tables import Where, read_csv, validate_rows
+from resiliopt.case.infra import KEY, InfraCase
+from resiliopt.case.infra_schema import Row
 from resiliopt.errors import InputError
-from resiliopt.infra.case import KEY, InfraCase
-from resiliopt.infra.schema import Row
 
 
 class FailedRow(Row):

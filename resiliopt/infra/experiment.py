@@ -289,9 +289,9 @@ def run_experiment(
     workers = workers or os.cpu_count() or 1
     client = cluster = None
     if scheduler:
-        from resiliopt.simulation.montecarlo import _dask_client
+        from resiliopt._parallel import dask_client
 
-        client, cluster = _dask_client(scheduler, workers)
+        client, cluster = dask_client(scheduler, workers)
     payload = case if isinstance(case, str | Path) else loaded
     if isinstance(payload, Path):
         payload = str(payload)

@@ -13,8 +13,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from resiliopt.infra.case import InfraCase
-from resiliopt.reports.plots import pyplot, save_figure
+from resiliopt._plotting import pyplot, save_figure
+from resiliopt.case.infra import InfraCase
 
 LAYER_COLORS = ["tab:blue", "tab:orange", "tab:red", "tab:green", "tab:purple", "tab:brown"]
 

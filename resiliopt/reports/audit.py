@@ -206,7 +206,7 @@ def write_audit(
     ``params`` (the input path, seed, day, scenario, variant) go to ``audit.json`` with the
     versions, for ``resiliopt report``; ``report``: ``report.html`` is written with the rest.
     """
-    from resiliopt.reports.html import versions
+    from resiliopt._provenance import versions
 
     meta = {"kind": "audit", "slice": res.data.name, "parameters": params or {}, "versions": versions()}
     with atomic_directory(out, "audit", force) as tmp:

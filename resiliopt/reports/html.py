@@ -25,38 +25,17 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import json
-import platform
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
 from resiliopt._atomic import write_text_atomic
+from resiliopt._provenance import versions
 from resiliopt.errors import InputError
 
 REPORT_NAME = "report.html"
 MAX_ROWS = 60  # longer tables are cut, with a note and the CSV named
 
-_PACKAGES = ("pyomo", "highspy", "numpy", "pandas", "networkx", "matplotlib", "pydantic", "jinja2")
-
-
-def versions() -> dict[str, str]:
-    """Versions of resiliopt, Python, HiGHS and the main libraries (for the record of a run)."""
-    from resiliopt import __version__
-
-    out = {"resiliopt": __version__, "python": platform.python_version()}
-    try:
-        from resiliopt.solvers.compiled import highs_version
-
-        out["highs"] = highs_version()
-    except Exception:  # noqa: BLE001 - a version string is informative only
-        pass
-    for p in _PACKAGES:
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 # ---------------------------------------------------------------------------- helpers

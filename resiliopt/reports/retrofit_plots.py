@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from resiliopt.reports.plots import pyplot, save_figure
+from resiliopt._plotting import pyplot, save_figure
 
 
 def plot_sweep(sweep: pd.DataFrame, directory: str | Path, stem: str = "sweep") -> list[Path]:

@@ -26,8 +26,8 @@ from resiliopt.case import CaseData
 from resiliopt.errors import InputError, SolveError
 from resiliopt.formulations.bridge_saa import SaaData, build_bridge_saa, chosen_bridges
 from resiliopt.formulations.retrofit_milp import solve_mip
+from resiliopt.formulations.slice_compiled import CompiledSlice
 from resiliopt.simulation.scenario import CaseModel, RecoveryState, case_model, sample_scenario
-from resiliopt.solvers.compiled import CompiledSlice
 
 OBJECTIVES = ("weighted", "resources")
 EVAL_START = 1_000_000  # scenario indices used for out-of-sample evaluation start here

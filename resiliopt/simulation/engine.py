@@ -15,9 +15,9 @@ import numpy as np
 
 from resiliopt import community as fc_mod
 from resiliopt.errors import SolveError
+from resiliopt.formulations.slice_compiled import CompiledSlice
 from resiliopt.schemas import DAMAGE_STATES, SECTORS
 from resiliopt.simulation.scenario import CaseModel, RecoveryState, sample_scenario
-from resiliopt.solvers.compiled import CompiledSlice
 
 SLICE_COLUMNS = [
     "scenario",

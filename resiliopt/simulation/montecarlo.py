@@ -43,6 +43,7 @@ import pandas as pd
 
 from resiliopt import __version__
 from resiliopt._atomic import write_text_atomic
+from resiliopt._parallel import dask_client
 from resiliopt.case import CaseData, load_case, resolve_case_path
 from resiliopt.errors import InputError
 from resiliopt.simulation.stats import METRICS, RunStats, chunk_stats
@@ -332,7 +333,7 @@ def simulate(
         _check_resume(pfile, params, data)
     n_slices = -(-days // cm.slice_days)
     stats = RunStats(n_slices)
-    client, cluster = _dask_client(scheduler, workers) if scheduler else (None, None)
+    client, cluster = dask_client(scheduler, workers) if scheduler else (None, None)
     timing = {}
     try:
         for d in (SLICES_DIR, SCENARIOS_DIR):
@@ -376,7 +377,7 @@ def simulate(
     timing["parallel_s"] = t_fin - t_par
     summary = summarize(stats, cm, params)
     if plots:
-        from resiliopt.reports.plots import recovery_plots
+        from resiliopt.simulation.plots import recovery_plots
 
         sample = _sample(out, scenarios)
         recovery_plots(
@@ -398,7 +399,7 @@ def simulate(
 
 
 def _import_plotting() -> None:
-    from resiliopt.reports.plots import pyplot
+    from resiliopt.simulation.plots import pyplot
 
     pyplot()
 
@@ -426,7 +427,7 @@ def _histograms(stats: RunStats, cm, col: str = "supply_rate") -> dict[int, np.n
 def supply_shares(stats: RunStats, slice_days: int, days=(0, 30, 60)) -> dict:
     """Shares of scenarios with a supply rate near 0.1 (< 0.2) and near 1 (>= 0.8) (Fig. 6),
     for both rates, at the given days (the last slice if the run is shorter)."""
-    from resiliopt.reports.plots import shares_from_counts
+    from resiliopt.simulation.plots import shares_from_counts
 
     out = {}
     for col in ("supply_rate", "supply_rate_units"):
@@ -435,21 +436,6 @@ def supply_shares(stats: RunStats, slice_days: int, days=(0, 30, 60)) -> dict:
             for d in days
         }
     return out
-
-
-def _dask_client(scheduler: str, workers: int):
-    """Connect (or start a LocalCluster) before any output is written; bad addresses are input errors."""
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler == "local":
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        return Client(cluster), cluster
-    try:
-        return Client(scheduler, timeout="20s"), None
-    except (OSError, ValueError, TypeError) as exc:
-        raise InputError(f"cannot reach the Dask scheduler: {exc}", location="--scheduler") from None
 
 
 def _execute(todo, data, variant, key, seed, days, out, workers, client) -> Iterable[tuple[int, int, dict]]:
@@ -496,7 +482,7 @@ def _execute(todo, data, variant, key, seed, days, out, workers, client) -> Iter
 
 def summarize(stats: RunStats, cm, params: dict) -> dict:
     """Percentiles of F_C and r per slice, time to the threshold, run parameters, versions."""
-    from resiliopt.reports.html import versions
+    from resiliopt._provenance import versions
 
     days = (np.arange(stats.n_slices) * cm.slice_days).tolist()
     pct, bound = {}, 0.0
@@ -564,7 +550,7 @@ def compare(
     extension: str | None = None,
 ) -> pd.DataFrame:
     """Simulate each variant with the same seed (common random numbers) and tabulate them."""
-    from resiliopt.reports.plots import compare_plots
+    from resiliopt.simulation.plots import compare_plots
 
     data = load_case(resolve_case_path(case), tuple(overrides))
     for k, v in enumerate(variants):

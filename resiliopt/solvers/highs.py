@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import highspy
 import numpy as np
 import pandas as pd
 
@@ -33,6 +34,38 @@ if TYPE_CHECKING:  # Pyomo is imported by the Pyomo route only (solve_lp needs n
 #: up to that reduced cost times the units on its arc or group, which the certificates (1e-7
 #: on the gap) rightly refuse. Used by resiliopt.logistics and by the fast path's re-solve.
 SLICE_TOLERANCES = {"primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-10}
+
+
+def highs_version() -> str:
+    h = highspy.Highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+def new_highs(lp: LinearProgram) -> highspy.Highs:
+    """A silent single-threaded Highs holding ``lp`` (HiGHS minimizes; max -> negate cost)."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    start, index, value = lp.csc()
+    m, n = lp.shape
+    inf = highspy.kHighsInf
+    model = highspy.HighsLp()
+    model.num_col_ = n
+    model.num_row_ = m
+    model.sense_ = highspy.ObjSense.kMaximize if lp.sense > 0 else highspy.ObjSense.kMinimize
+    model.col_cost_ = lp.c
+    model.col_lower_ = np.where(np.isinf(lp.col_lb), -inf, lp.col_lb)
+    model.col_upper_ = np.where(np.isinf(lp.col_ub), inf, lp.col_ub)
+    model.row_lower_ = np.where(np.isinf(lp.row_lb), -inf, lp.row_lb)
+    model.row_upper_ = np.where(np.isinf(lp.row_ub), inf, lp.row_ub)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = start
+    model.a_matrix_.index_ = index
+    model.a_matrix_.value_ = value
+    model.a_matrix_.num_col_ = n
+    model.a_matrix_.num_row_ = m
+    h.passModel(model)
+    return h
 
 
 def _index_str(index) -> str:
@@ -173,10 +206,6 @@ def solve_lp(
     ``"auto"`` (IPM from :data:`IPM_MIN_COLUMNS` columns on). Should a crossover vertex fail
     the matrix certificate, the LP is solved again by simplex from that basis.
     """
-    import highspy
-
-    from resiliopt.solvers.compiled import highs_version, new_highs
-
     if method not in ("auto", "simplex", "ipm"):
         raise ValueError(f"method must be auto, simplex or ipm (got {method!r})")
     if method == "auto":

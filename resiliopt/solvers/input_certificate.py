@@ -98,7 +98,7 @@ What it does not prove
 
 :class:`InputNetwork` builds the index arrays once (from the raw columns); :meth:`~InputNetwork.check`
 is vectorized numpy, cheap enough to run on every slice of a Monte Carlo run
-(:mod:`resiliopt.solvers.compiled`).
+(:mod:`resiliopt.formulations.slice_compiled`).
 """
 
 from __future__ import annotations

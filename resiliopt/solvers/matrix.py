@@ -7,7 +7,7 @@ r"""The matrix form of a linear Pyomo model, read from the model itself.
 
 Rows are the active constraints in declaration order, columns the variables in declaration
 order. This is what the certificate checks a solution against (never the solver's own view),
-and what the fast path (:mod:`resiliopt.solvers.compiled`) hands to HiGHS once.
+and what the fast path (:mod:`resiliopt.formulations.slice_compiled`) hands to HiGHS once.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ either inline as a list of records or as the name of a CSV file next to ``case.y
 header row names the fields. Every record, inline or CSV row, is validated by the row model
 below (unknown field, missing field, bad value -> :class:`~resiliopt.errors.InputError` naming
 the file, the row and the field). Rules across tables (ids unique, links and dependencies
-between existing nodes, ...) are checked by :func:`resiliopt.infra.case.load_infra_case`.
+between existing nodes, ...) are checked by :func:`resiliopt.case.infra.load_infra_case`.
 
 Units: every quantity of a layer (demand, capacity) is in the layer's ``unit``; costs are in the
 case's ``currency``; times in repair periods.

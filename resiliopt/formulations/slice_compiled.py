@@ -48,44 +48,12 @@ import pandas as pd
 from resiliopt.errors import InputError, SolveError
 from resiliopt.formulations.slice_lp import SliceData, _check_ids, build_slice_model
 from resiliopt.solvers.certificate import Certificate, certify
-from resiliopt.solvers.highs import IPM_MIN_COLUMNS, SLICE_TOLERANCES
+from resiliopt.solvers.highs import IPM_MIN_COLUMNS, SLICE_TOLERANCES, new_highs
 from resiliopt.solvers.input_certificate import InputCertificate, InputNetwork
 from resiliopt.solvers.matrix import LinearProgram, to_matrix
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo  # noqa: F401 (imported where user rows are read)
-
-
-def highs_version() -> str:
-    h = highspy.Highs()
-    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
-
-
-def new_highs(lp: LinearProgram) -> highspy.Highs:
-    """A silent single-threaded Highs holding ``lp`` (HiGHS minimizes; max -> negate cost)."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    start, index, value = lp.csc()
-    m, n = lp.shape
-    inf = highspy.kHighsInf
-    model = highspy.HighsLp()
-    model.num_col_ = n
-    model.num_row_ = m
-    model.sense_ = highspy.ObjSense.kMaximize if lp.sense > 0 else highspy.ObjSense.kMinimize
-    model.col_cost_ = lp.c
-    model.col_lower_ = np.where(np.isinf(lp.col_lb), -inf, lp.col_lb)
-    model.col_upper_ = np.where(np.isinf(lp.col_ub), inf, lp.col_ub)
-    model.row_lower_ = np.where(np.isinf(lp.row_lb), -inf, lp.row_lb)
-    model.row_upper_ = np.where(np.isinf(lp.row_ub), inf, lp.row_ub)
-    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_ = start
-    model.a_matrix_.index_ = index
-    model.a_matrix_.value_ = value
-    model.a_matrix_.num_col_ = n
-    model.a_matrix_.num_row_ = m
-    h.passModel(model)
-    return h
 
 
 def slice_matrix(data: SliceData) -> LinearProgram:

@@ -2,7 +2,7 @@
 
 ``load_infra_case("shelby-indp")`` finds a bundled case by name (``data/infra/<name>/case.yaml``,
 shipped in the wheel), or takes a directory holding ``case.yaml`` or the file itself. Every
-table is validated row by row against :mod:`resiliopt.infra.schema` and then across tables;
+table is validated row by row against :mod:`resiliopt.case.infra_schema` and then across tables;
 any error is an :class:`~resiliopt.errors.InputError` that names the file, the row and field
 (or the YAML path of an inline record) and the rule.
 """
@@ -19,33 +19,11 @@ import pandas as pd
 from resiliopt._tables import Where as _Where
 from resiliopt._tables import load_table
 from resiliopt._yaml import read_yaml, validate
-from resiliopt.case import bundled_data_dir
+from resiliopt.case import infra_schema as s
+from resiliopt.case.paths import resolve_infra_case
 from resiliopt.errors import InputError
-from resiliopt.infra import schema as s
 
 KEY = ["kind", "layer", "element"]
-
-
-def bundled_infra_cases() -> list[str]:
-    root = bundled_data_dir() / "infra"
-    return sorted(p.parent.name for p in root.glob("*/case.yaml"))
-
-
-def resolve_infra_case(name_or_path: str | Path) -> Path:
-    """``shelby-indp`` -> the bundled case file; a directory -> its ``case.yaml``."""
-    p = Path(name_or_path)
-    if p.is_dir():
-        p = p / "case.yaml"
-    if p.is_file():
-        return p
-    bundled = bundled_data_dir() / "infra" / str(name_or_path) / "case.yaml"
-    if bundled.is_file():
-        return bundled
-    raise InputError(
-        "no infrastructure case file here, and no bundled case of that name "
-        f"(bundled: {', '.join(bundled_infra_cases())})",
-        file=name_or_path,
-    )
 
 
 # --------------------------------------------------------------------------- tables

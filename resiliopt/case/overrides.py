@@ -33,9 +33,14 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from resiliopt import schemas
+from resiliopt._tables import load_table
 from resiliopt._yaml import read_yaml, validate
+from resiliopt.case.data import CaseData, read_case
+from resiliopt.case.paths import resolve_case_path
 from resiliopt.errors import InputError
 
 FILES = ("network", "bridges", "buildings", "community")
@@ -97,8 +102,6 @@ def merge(base: Any, change: Any, file: Path, where: str) -> Any:
 
 
 def _resolve(base: str, here: Path) -> Path:
-    from resiliopt.case import resolve_case_path
-
     local = (here.parent / base).resolve()
     return resolve_case_path(local if local.exists() else base)
 
@@ -161,15 +164,12 @@ def _lay(raw: dict[str, Any], ov: Override, path: Path) -> dict[str, Any]:
 
 def _records(csv_path: str, key: str) -> list[dict[str, Any]]:
     """The records of a network's CSV table (validated), as a YAML list would give them."""
-    from resiliopt import schemas
-    from resiliopt._tables import load_table
-
     model = schemas.Node if key == "nodes" else schemas.Link
     rows, _ = load_table(model, csv_path, Path(csv_path), key)  # (an absolute path: itself)
     return [r.model_dump(by_alias=True, exclude_unset=True) for r in rows]
 
 
-def load_override(path: str | Path):
+def load_override(path: str | Path) -> CaseData:
     """The case an override file describes (a :class:`~resiliopt.case.CaseData` whose path is the file)."""
     path = Path(path)
     raw, chain, names = layered_files(path)
@@ -184,11 +184,9 @@ def _files(chain: list[Path], names: dict[str, Path]) -> dict[str, Path]:
     return files
 
 
-def load_layers(case: str | Path, layers):
+def load_layers(case: str | Path, layers) -> CaseData:
     """``case`` (a case, or an override file) with each file of ``layers`` laid over it in
     turn (``--override``). A layer names no ``base``: its base is what comes before it."""
-    from resiliopt.case import resolve_case_path
-
     raw, chain, names = _base_files(resolve_case_path(case))
     for layer in layers:
         layer = Path(layer)
@@ -208,12 +206,8 @@ def load_layers(case: str | Path, layers):
     return dataclasses.replace(cd, path=resolve_case_path(case).resolve(), files=_files(chain, names))
 
 
-def _materialize(raw: dict[str, Any], names: dict[str, Path], path: Path | str):
-    """Load the merged files as a case (errors name ``path`` and the base file merged onto)."""
-    import yaml
-
-    from resiliopt.case import load_case
-
+def _materialize(raw: dict[str, Any], names: dict[str, Path], path: Path | str) -> CaseData:
+    """Read the merged files as a case (errors name ``path`` and the base file merged onto)."""
     with tempfile.TemporaryDirectory(prefix="resiliopt-override-") as tmp:
         t = Path(tmp)
         case = dict(raw["case"])
@@ -222,7 +216,7 @@ def _materialize(raw: dict[str, Any], names: dict[str, Path], path: Path | str):
             (t / f"{f}.yaml").write_text(yaml.safe_dump(raw[f], sort_keys=False), encoding="utf-8")
         (t / "case.yaml").write_text(yaml.safe_dump(case, sort_keys=False), encoding="utf-8")
         try:
-            cd = load_case(t / "case.yaml")
+            cd = read_case(t / "case.yaml")
         except InputError as exc:
             if exc.file and Path(exc.file).parent == t:
                 onto = names[Path(exc.file).stem]

@@ -14,39 +14,17 @@ shows (as a wider outline behind the narrower one).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from resiliopt._plotting import pyplot, save_figure
+
 MONTHS = {"0": 0, "1 month": 30, "2 months": 60, "6 months": 180, "12 months": 364}
 BAND = "10-90 % of scenarios"
 #: Fig. 6's bins: "near 0.1" is a rate below 0.2, "near 1" a rate of 0.8 or more
 LOW, HIGH = 0.2, 0.8
-
-
-def pyplot():
-    """matplotlib.pyplot with the non-interactive Agg backend."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig, out: Path, name: str) -> list[Path]:
-    """Save ``fig`` as OUT/NAME.png and .svg (each via a temporary file and a rename), close it."""
-    paths = []
-    for ext in ("png", "svg"):
-        p = out / f"{name}.{ext}"
-        tmp = out / f".{name}.tmp.{ext}"
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-        os.replace(tmp, p)
-        paths.append(p)
-    pyplot().close(fig)
-    return paths
 
 
 def shares_from_counts(counts: np.ndarray) -> dict[str, float]:

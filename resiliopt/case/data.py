@@ -1,17 +1,13 @@
-"""Loading a case: a ``case.yaml`` and the files it names, validated and cross-checked.
-
-A case is found by path (a directory holding ``case.yaml``, or the file itself) or by the
-name of a bundled case (``beijing``), which ships inside the wheel.
+"""Reading a plain logistics case: a ``case.yaml`` and the files it names, validated and
+cross-checked (the rules across files live here; the per-file rules in :mod:`resiliopt.schemas`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -21,35 +17,6 @@ from resiliopt import schemas as s
 from resiliopt._tables import Where, load_table
 from resiliopt._yaml import input_error, load, problems_of, read_yaml
 from resiliopt.errors import InputError
-
-
-def bundled_data_dir() -> Path:
-    """Directory of the bundled data sets (inside the wheel, or ``data/`` in a checkout)."""
-    packaged = Path(str(resources.files("resiliopt"))) / "_bundled_data"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[1] / "data"
-
-
-def bundled_cases() -> list[str]:
-    root = bundled_data_dir()
-    return sorted(p.parent.name for p in root.glob("*/case.yaml"))
-
-
-def resolve_case_path(name_or_path: str | Path) -> Path:
-    """``beijing`` -> the bundled case file; a directory -> its ``case.yaml``."""
-    p = Path(name_or_path)
-    if p.is_dir():
-        p = p / "case.yaml"
-    if p.is_file():
-        return p
-    bundled = bundled_data_dir() / str(name_or_path) / "case.yaml"
-    if bundled.is_file():
-        return bundled
-    raise InputError(
-        f"no case file here, and no bundled case of that name (bundled: {', '.join(bundled_cases())})",
-        file=name_or_path,
-    )
 
 
 @dataclass(frozen=True)
@@ -93,19 +60,12 @@ class CaseData:
         return tot
 
 
-def load_case(name_or_path: str | Path, overrides: Sequence[str | Path] = ()) -> CaseData:
-    """Load and validate a case and the files it references (or an override layer, resiliopt.overrides).
+def read_case(path: Path) -> CaseData:
+    """Read and validate a plain case file (``case.yaml``) and the files it references.
 
-    ``overrides``: override files laid over the case in turn (``--override``; docs/overrides.md).
+    Override layers are read by :mod:`resiliopt.case.overrides`; :func:`resiliopt.case.load_case`
+    chooses between the two.
     """
-    path = resolve_case_path(name_or_path)
-    from resiliopt.overrides import is_override, load_layers, load_override
-
-    if overrides:
-        cd = load_layers(path, list(overrides))
-        return dataclasses.replace(cd, overrides=tuple(str(Path(o).resolve()) for o in overrides))
-    if is_override(path):
-        return load_override(path)
     case = load(s.Case, path)
     base = path.parent
     for field in ("network", "bridges", "buildings", "community"):
