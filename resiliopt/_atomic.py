@@ -30,6 +30,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from resiliopt import __version__
 from resiliopt.errors import InputError
 
 MANIFEST = ".resiliopt-output.json"
@@ -125,8 +126,6 @@ def read_manifest(out: Path) -> dict | None:
 
 
 def _write_manifest(out: Path, command: str, files: dict[str, str | None], complete: bool) -> None:
-    from resiliopt import __version__
-
     doc = {
         "written_by": "resiliopt",
         "version": __version__,

@@ -26,7 +26,7 @@ def jsonable(obj: Any) -> Any:
         return obj if math.isfinite(obj) else None
     if obj is not None and not isinstance(obj, str | int | bool):
         try:
-            import pandas as pd
+            import pandas as pd  # imported here: plain JSON output does not load pandas
 
             if obj is pd.NA or obj is pd.NaT:
                 return None

@@ -12,7 +12,7 @@ from resiliopt.errors import InputError
 
 def dask_client(scheduler: str, workers: int):
     """Connect (or start a LocalCluster) before any output is written; bad addresses are input errors."""
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client, LocalCluster  # imported here: dask is slow to import
 
     if scheduler == "local":
         cluster = LocalCluster(

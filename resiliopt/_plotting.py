@@ -12,6 +12,7 @@ from pathlib import Path
 
 def pyplot():
     """matplotlib.pyplot with the non-interactive Agg backend."""
+    # imported here: matplotlib is slow to import, and only a command that draws needs it
     import matplotlib
 
     matplotlib.use("Agg")

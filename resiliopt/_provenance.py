@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
+from resiliopt import __version__
 from resiliopt._stdout import quiet_stdout
 
 _PACKAGES = ("pyomo", "highspy", "numpy", "pandas", "networkx", "matplotlib", "pydantic", "jinja2")
@@ -12,11 +13,9 @@ _PACKAGES = ("pyomo", "highspy", "numpy", "pandas", "networkx", "matplotlib", "p
 
 def versions() -> dict[str, str]:
     """Versions of resiliopt, Python, HiGHS and the main libraries (for the record of a run)."""
-    from resiliopt import __version__
-
     out = {"resiliopt": __version__, "python": platform.python_version()}
     try:
-        import highspy
+        import highspy  # imported here: a run that records no versions does not load it
 
         with quiet_stdout():  # the first Highs of a process prints a banner
             h = highspy.Highs()

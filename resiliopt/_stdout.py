@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 def spend_highs_banner() -> None:
     try:
-        import highspy
+        import highspy  # imported here: only resiliopt.solvers spends the banner
     except ImportError:  # pragma: no cover - highspy is a dependency
         return
     sys.stdout.flush()

@@ -10,8 +10,8 @@ import pytest
 from resiliopt.formulations.slice_lp import build_slice_model
 from resiliopt.logistics import load_slice, solve_model, solve_slice
 from resiliopt.reports import audit
-from resiliopt.simulation import plots
 from resiliopt.reports.html import render, write_report
+from resiliopt.simulation import plots
 
 
 @pytest.fixture(scope="module")

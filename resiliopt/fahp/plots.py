@@ -12,6 +12,7 @@ import pandas as pd
 
 
 def _pyplot():
+    # imported here: matplotlib is slow to import, and only a command that draws needs it
     import matplotlib
 
     matplotlib.use("Agg")

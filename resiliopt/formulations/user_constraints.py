@@ -51,7 +51,7 @@ import numpy as np
 from resiliopt.errors import InputError
 
 if TYPE_CHECKING:  # imported where rows are added to a model
-    import pyomo.environ as pyo
+    import pyomo.environ as pyo  # imported here: a slice solved from its matrix loads no Pyomo
 
 Extension = Callable[["pyo.ConcreteModel", object], None]
 
@@ -163,7 +163,7 @@ def add_user_constraints(m: pyo.ConcreteModel, rows: Sequence[UserRow]) -> None:
     A row's arcs and groups that the slice lacks (a group with no demand in a slice of active
     groups only) are left out of it.
     """
-    import pyomo.environ as pyo
+    import pyomo.environ as pyo  # imported here: a slice solved from its matrix loads no Pyomo
 
     if not rows:
         return
@@ -200,7 +200,7 @@ def add_user_constraints(m: pyo.ConcreteModel, rows: Sequence[UserRow]) -> None:
 
 def refresh_user_constraints(m: pyo.ConcreteModel) -> None:
     """Recompute the mutable right-hand sides from ``m.demand`` and ``m.day``."""
-    import pyomo.environ as pyo
+    import pyomo.environ as pyo  # imported here: a slice solved from its matrix loads no Pyomo
 
     rows = getattr(m, "user_rows", ())
     day = pyo.value(m.day) if hasattr(m, "day") else 0
@@ -254,7 +254,7 @@ def apply_extension(m: pyo.ConcreteModel, data, fn: Extension) -> None:
     """Call the hook and record what it added (``m.extension_components``) and its rows'
     description and unit in ``m.meta`` (the component's ``doc``, unless the hook set
     ``m.meta[name]`` itself)."""
-    import pyomo.environ as pyo
+    import pyomo.environ as pyo  # imported here: a slice solved from its matrix loads no Pyomo
 
     before = {c.local_name for c in m.component_objects(descend_into=False)}
     spec = getattr(fn, "extension_spec", getattr(fn, "__name__", "extension"))
