@@ -19,6 +19,7 @@ percentiles are exact.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import numpy as np
@@ -64,7 +65,9 @@ class RunStats:
         self.vmax = {m: np.full(size, -np.inf) for m in METRICS}
         self.values = {c: Counter() for c in ("days_to_threshold", "days_to_full")}
         self.missing = {c: 0 for c in ("days_to_threshold", "days_to_full")}
-        self.sums = {c: 0.0 for c in SUMS}
+        #: each chunk's sum, summed exactly by :func:`math.fsum` when read: the mean does not
+        #: depend on the order in which workers finish their chunks (any worker count)
+        self._sums: dict[str, list[float]] = {c: [] for c in SUMS}
 
     def add(self, part: dict) -> None:
         self.n += part["n"]
@@ -74,7 +77,7 @@ class RunStats:
             self.vmin[m][key] = np.minimum(self.vmin[m][key], lo)
             self.vmax[m][key] = np.maximum(self.vmax[m][key], hi)
         for c in SUMS:
-            self.sums[c] += part.get(c, 0.0)
+            self._sums[c].append(part.get(c, 0.0))
         for c in self.values:
             vals, counts, nan = part[c]
             self.values[c].update(dict(zip(vals.tolist(), counts.tolist(), strict=True)))
@@ -127,9 +130,14 @@ class RunStats:
         vals = np.array(sorted(c), dtype=float)
         return np.histogram(vals, bins=edges, weights=[c[v] for v in vals])[0].astype(np.int64)
 
+    @property
+    def sums(self) -> dict[str, float]:
+        """The sum of each column of :data:`SUMS` over the scenarios, rounded once (exactly)."""
+        return {c: math.fsum(v) for c, v in self._sums.items()}
+
     def mean(self, col: str) -> float | None:
         """Mean over the scenarios of a column of :data:`SUMS`."""
-        return self.sums[col] / self.n if self.n else None
+        return math.fsum(self._sums[col]) / self.n if self.n else None
 
     def reached(self, col: str) -> int:
         return int(sum(self.values[col].values()))
