@@ -25,7 +25,9 @@ import pandas as pd
 
 from resiliopt.errors import SolveError
 from resiliopt.infra import load_infra_case
-from resiliopt.infra.experiment import PUBLISHED_READING, failure_table, run_experiment, sample_damage
+from resiliopt.infra.damage import draw_damage as sample_damage
+from resiliopt.infra.damage import failure_table
+from resiliopt.infra.experiment import PUBLISHED_READING, run_experiment
 from resiliopt.infra.restoration import Restorer
 
 

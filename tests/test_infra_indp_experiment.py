@@ -10,14 +10,14 @@ import pytest
 from test_infra_indp_toy import toy_case
 
 from resiliopt.errors import InputError
+from resiliopt.infra.damage import draw_damage as sample_damage
+from resiliopt.infra.damage import failure_table
 from resiliopt.infra.experiment import (
     PUBLISHED_READING,
     compare_published,
-    failure_table,
     load_published,
     per_iteration,
     run_experiment,
-    sample_damage,
 )
 
 PUBLISHED = None  # the bundled copy (data/indp_published)

@@ -89,6 +89,90 @@ NONNEG = Number(float, 0.0)
 SHARE = Number(float, 0.0, 1.0)
 JUDGMENT_DELTA = Number(float, 0.0, 0.8)  # +- on a judgment of a [0, 1] scale around 0.5
 FRACTION_STEP = Number(float, 0.0, 1.0, lo_open=True)
+#: a hazard level (earthquake magnitude): any finite number here; the case's failure_probability
+#: table decides which exist (a table of whole magnitudes is chosen by a whole number)
+MAGNITUDE = Number(float, what="a finite number (a magnitude)")
+LIST_MAX = 1000  # values in one comma-separated list option
+BACKUP_COUNT_MAX = 10_000
+
+
+class NumberList:
+    """Comma-separated numbers, each parsed by ``item`` (a :class:`Number`): at least one,
+    none twice, at most :data:`LIST_MAX`; returned as a tuple (``"6,7" -> (6.0, 7.0)``)."""
+
+    def __init__(self, item: Number):
+        self.item = item
+        self.metavar = f"{item.metavar},..."
+        self.__name__ = "list"
+
+    def __call__(self, raw: Any) -> tuple:
+        if isinstance(raw, list | tuple):
+            items = list(raw)
+        else:
+            items = [x.strip() for x in str(raw).split(",")]
+        spec = ",".join(map(str, items))
+        if not items or any(isinstance(x, str) and not x for x in items):
+            raise typer.BadParameter(f"{spec!r} is not a comma-separated list of {self.item.what}s")
+        if len(items) > LIST_MAX:
+            raise typer.BadParameter(f"{spec!r} has more than {LIST_MAX} values")
+        values = []
+        for k, x in enumerate(items):
+            try:
+                values.append(self.item(x))
+            except typer.BadParameter as exc:
+                raise typer.BadParameter(f"{spec!r}: value {k + 1}: {exc.message}") from None
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if twice:
+            raise typer.BadParameter(f"{spec!r} gives {', '.join(f'{v:g}' for v in twice)} more than once")
+        return tuple(values)
+
+    def option(self, default: Any, *decls: str, help: str | None = None, **kwargs: Any) -> Any:
+        return typer.Option(default, *decls, parser=self, metavar=self.metavar, help=help, **kwargs)
+
+
+MAGNITUDES = NumberList(MAGNITUDE)
+RESOURCES = NumberList(Number(float, 0.0, what="a finite number >= 0 (resources per period)"))
+
+
+class Choice:
+    """One of a fixed set of words (``--method iterative``), refused otherwise while parsing."""
+
+    def __init__(self, *values: str):
+        self.values = values
+        self.metavar = "|".join(values).upper() if len(values) <= 4 else "TEXT"
+        self.__name__ = "choice"
+
+    def __call__(self, raw: Any) -> str:
+        value = str(raw)
+        if value not in self.values:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(self.values)}")
+        return value
+
+    def option(self, default: Any, *decls: str, help: str | None = None, **kwargs: Any) -> Any:
+        return typer.Option(default, *decls, parser=self, metavar=self.metavar, help=help, **kwargs)
+
+
+_BACKUP_COUNT = Number(int, 0, BACKUP_COUNT_MAX, what="a whole number of units")
+_BACKUP_AMOUNT = Number(float, 0.0, what="a finite number >= 0")
+
+
+def backup_spec(raw: Any) -> tuple[str, int, float, float]:
+    """``LAYER:COUNT:CAPACITY[:COST]`` mobile backup units -> (layer, count, capacity, cost):
+    a non-empty layer name (the case checks that it has the layer), a whole count >= 0, a
+    finite capacity and cost >= 0 (cost 0 when left out)."""
+    if isinstance(raw, tuple):
+        return raw
+    spec = str(raw)
+    parts = spec.split(":")
+    if len(parts) not in (3, 4) or not parts[0].strip():
+        raise typer.BadParameter(f"{spec!r} is not LAYER:COUNT:CAPACITY[:COST] (e.g. power:2:50)")
+    try:
+        count = _BACKUP_COUNT(parts[1])
+        capacity = _BACKUP_AMOUNT(parts[2])
+        cost = _BACKUP_AMOUNT(parts[3]) if len(parts) == 4 else 0.0
+    except typer.BadParameter as exc:
+        raise typer.BadParameter(f"{spec!r} (LAYER:COUNT:CAPACITY[:COST]): {exc.message}") from None
+    return parts[0].strip(), int(count), float(capacity), float(cost)
 
 
 def sweep_spec(raw: Any) -> str:
@@ -119,6 +203,19 @@ def name_list(raw: Any) -> str:
         raise typer.BadParameter(f"{spec!r} names {', '.join(map(repr, twice))} more than once")
     return ",".join(names)
 
+
+JSON = typer.Option(False, "--json", help="print one strict JSON object")
+
+#: the ``resiliopt infra`` command group: cli/infra.py adds it to the app, cli/infra_restore.py
+#: adds its commands to it (command modules share it here, they never import each other)
+INFRA_APP = typer.Typer(
+    name="infra",
+    help="Critical infrastructure: interdependent networks, cascades, criticality, restoration.",
+    no_args_is_help=True,
+)
+INFRA_CASE = typer.Argument(
+    ..., help="an infra case: bundled name (shelby-indp, shelby-extended), directory or case.yaml"
+)
 
 FORCE = typer.Option(
     False,

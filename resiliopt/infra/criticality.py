@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from resiliopt.case.infra import KEY, InfraCase
-from resiliopt.errors import SolveError
+from resiliopt.errors import InputError, SolveError
 from resiliopt.formulations.infra_flow import InfraFlow
 from resiliopt.formulations.infra_interdiction import (
     build_interdiction_model,
@@ -39,7 +39,12 @@ from resiliopt.formulations.infra_interdiction import (
 )
 
 
-def _candidates(case: InfraCase, candidates: str) -> pd.DataFrame:
+def candidate_elements(case: InfraCase, candidates: str) -> pd.DataFrame:
+    """The elements that may fail: ``all``, ``nodes`` or ``links`` (kind, layer, element, ...)."""
+    if candidates not in ("all", "nodes", "links"):
+        raise InputError(
+            f"candidates must be all, nodes or links (got {candidates!r})", location="--candidates"
+        )
     el = case.elements()
     if candidates == "nodes":
         return el[el["kind"] == "node"].reset_index(drop=True)
@@ -63,7 +68,7 @@ def n_minus_1(
     ``certified``: for the first ``certify_top`` ranks the failure is solved again with both
     certificates (True = both passed and the loss is reproduced; None = not checked)."""
     flow = flow or InfraFlow(case, objective="served", weights=weights)
-    el = _candidates(case, candidates)
+    el = candidate_elements(case, candidates)
     nn, nl = len(case.nodes), len(case.links)
     none_n, none_l = np.zeros(nn, bool), np.zeros(nl, bool)
     flow.set_failed(none_n, none_l)
@@ -198,7 +203,7 @@ def brute_force(
     case: InfraCase, k: int, candidates: str = "all", weights: str = "share"
 ) -> tuple[float, list]:
     """min over every set of at most k candidates of the weighted served demand (LP each)."""
-    el = list(_candidates(case, candidates).itertuples(index=False, name=None))
+    el = list(candidate_elements(case, candidates).itertuples(index=False, name=None))
     flow = InfraFlow(case, objective="served", weights=weights)
     total = weighted_demand(case, weights)
     best, best_set = total - flow.objective_under(None), []

@@ -1,11 +1,28 @@
-"""Failed-element sets: named scenarios, explicit lists, CSV files, draws from failure probabilities.
+r"""Failed-element sets: named scenarios, explicit lists, CSV files, draws from failure probabilities.
 
-Every function returns the tidy failed table (kind, layer, element), checked against the case.
+The one damage sampler and the one damage-file reader of every command (``infra served``,
+``cascade``, ``restore``, ``simulate``; docs/infra.md "Damage"). Every function returns the tidy
+failed table (kind, layer, element), checked against the case.
+
+**The draw.** Draw ``i`` (``--simulation i``, simulation ``i`` of ``infra simulate``) of
+magnitude :math:`M` with seed :math:`s` takes the failure probabilities of :math:`M` sorted by
+(kind, layer, element), one uniform :math:`u_j` per row from
+``numpy.random.default_rng(SeedSequence([s, M, i]))``, and fails row :math:`j` iff
+:math:`u_j < p_j`: every element fails independently with its probability. A whole magnitude
+enters the seed as itself (this is the per-simulation stream of the INDP Monte Carlo, whose
+published comparison it reproduces); a magnitude with a fraction (a table for 6.5) enters as
+the 64 bits of its IEEE double followed by a 1, so it can never give the stream of a whole one.
+The set depends on :math:`(s, M, i)` and the table alone, never on the machine, the worker
+count or the row order of the file.
 """
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,21 +39,45 @@ class FailedRow(Row):
     element: str
 
 
-def check_failed(case: InfraCase, failed: pd.DataFrame, file: str | Path | None = None) -> pd.DataFrame:
-    """Refuse unknown elements or kinds; drop repeats; return kind, layer, element (str)."""
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in KEY})
+
+
+def _check_rows(
+    case: InfraCase, rows: list[tuple[str, str, str]], file: Any, at: Callable[[int, str | None], str]
+) -> pd.DataFrame:
+    """Refuse a bad kind, an unknown layer or element, naming ``at(k, column)`` of row ``k`` as
+    given (before repeats are dropped); return kind, layer, element (str) without repeats."""
     el = case.elements()
     known = set(zip(el["kind"], el["layer"], el["element"], strict=True))
-    out = failed[KEY].astype(str).drop_duplicates().reset_index(drop=True)
-    for k, key in enumerate(zip(out["kind"], out["layer"], out["element"], strict=True)):
-        if key[0] not in ("node", "link"):
+    layers = list(case.layers["layer"])
+    for k, (kind, layer, element) in enumerate(rows):
+        if kind not in ("node", "link"):
+            raise InputError(f"kind must be node or link (got {kind!r})", file, at(k, "kind"))
+        if layer not in layers:
             raise InputError(
-                f"kind must be node or link (got {key[0]!r})", file, f"row {k + 1}, column 'kind'"
+                f"unknown layer {layer!r} (layers of {case.name}: {', '.join(layers)})", file, at(k, "layer")
             )
-        if key not in known:
+        if (kind, layer, element) not in known:
+            other = sorted(la for ki, la, e in known if ki == kind and e == element)
+            hint = f" (it is in {', '.join(map(repr, other))})" if other else ""
             raise InputError(
-                f"{key[0]} {key[2]!r} is not in layer {key[1]!r} of {case.name}", file, f"row {k + 1}"
+                f"unknown {kind} {element!r}: {kind} {element!r} is not in layer {layer!r} "
+                f"of {case.name}{hint}",
+                file,
+                at(k, "element"),
             )
-    return out
+    out = pd.DataFrame(rows, columns=KEY).astype(str) if rows else _empty()
+    return out.drop_duplicates().reset_index(drop=True)
+
+
+def check_failed(case: InfraCase, failed: pd.DataFrame, file: str | Path | None = None) -> pd.DataFrame:
+    """Refuse unknown elements or kinds (``row k`` of ``failed`` as given); drop repeats."""
+    missing = [c for c in KEY if c not in failed.columns]
+    if missing:
+        raise InputError(f"the failed table lacks column(s) {missing} (need kind, layer, element)", file)
+    rows = [tuple(map(str, r)) for r in failed[KEY].itertuples(index=False)]
+    return _check_rows(case, rows, file, lambda k, col: f"row {k + 1}" + (f", column {col!r}" if col else ""))
 
 
 def parse_fail_options(case: InfraCase, items: list[str]) -> pd.DataFrame:
@@ -48,34 +89,114 @@ def parse_fail_options(case: InfraCase, items: list[str]) -> pd.DataFrame:
             raise InputError(
                 f"expected KIND:LAYER:ID, e.g. node:power:18 (got {s!r})", location=f"--fail[{k}]"
             )
-        rows.append(parts)
-    return check_failed(case, pd.DataFrame(rows, columns=KEY), "--fail")
+        rows.append((parts[0], parts[1], parts[2]))
+    return _check_rows(case, rows, "--fail", lambda k, col: f"--fail[{k}] {items[k]!r}")
 
 
-def read_failed_csv(case: InfraCase, path: str | Path) -> pd.DataFrame:
-    """A CSV with columns kind, layer, element (one failed element a row)."""
+def read_damage_file(case: InfraCase, path: str | Path) -> pd.DataFrame:
+    """THE damage-file reader: a CSV with columns kind, layer, element (one failed element a row).
+
+    Every error names the file and ``row k (line k+1)`` counted in the file as written (before
+    repeated rows are dropped) with the column and the value: a missing file, a header that
+    lacks or misspells a column, an empty cell, a kind other than node / link, an unknown
+    layer or element. A row given twice counts once."""
     path = Path(path)
-    rows = validate_rows(FailedRow, read_csv(path, FailedRow), Where(path), strings=True)
-    return check_failed(case, pd.DataFrame([r.model_dump() for r in rows], columns=KEY), path)
+    where = Where(path)
+    records = read_csv(path, FailedRow)
+    for k, rec in enumerate(records):
+        for col in KEY:
+            if col not in rec:
+                raise InputError(
+                    "empty cell (got ''): each row needs kind (node or link), layer and element",
+                    path,
+                    where.at(k, col),
+                )
+    rows = validate_rows(FailedRow, records, where, strings=True)
+    return _check_rows(case, [(r.kind, r.layer, r.element) for r in rows], path, where.at)
 
 
-def sample_damage(case: InfraCase, magnitude: float, seed: int | np.random.Generator = 0) -> pd.DataFrame:
-    """Each element fails independently with its probability ``p`` at ``magnitude``.
+#: the earlier name of :func:`read_damage_file`
+read_failed_csv = read_damage_file
 
-    One uniform draw per row of ``failure_probability`` (rows of that magnitude, in table order),
-    so a seed gives the same set on any machine."""
-    fp = case.failure_probability
-    if fp is None:
-        raise InputError("this case has no failure_probability table", case.path, "failure_probability")
-    sub = fp[fp["magnitude"] == float(magnitude)]
-    if not len(sub):
-        mags = ", ".join(f"{m:g}" for m in sorted(fp["magnitude"].unique()))
+
+# --------------------------------------------------------------------------- the one sampler
+def magnitude_key(magnitude: float) -> int | float:
+    """A magnitude as the draw and the output name it: ``7.0 -> 7``, ``6.5 -> 6.5``."""
+    m = float(magnitude)
+    return int(m) if m.is_integer() else m
+
+
+def _entropy(seed: int, magnitude: float, simulation: int) -> list[int]:
+    m = magnitude_key(magnitude)
+    if isinstance(m, int) and m >= 0:
+        return [int(seed), m, int(simulation)]
+    bits = struct.unpack("<Q", struct.pack("<d", float(m)))[0]
+    return [int(seed), bits, int(simulation), 1]
+
+
+def failure_table(case: InfraCase, magnitude: float) -> pd.DataFrame:
+    """The failure probabilities of one magnitude (it must be in the table), sorted by
+    (kind, layer, element): the row order of the draw."""
+    fp = getattr(case, "failure_probability", None)
+    if fp is None or not len(fp):
+        src = case.source_file("failure_probability") if hasattr(case, "source_file") else None
         raise InputError(
-            f"no failure probabilities for magnitude {magnitude:g} (have {mags})", location="magnitude"
+            f"this case has no failure_probability table: {getattr(case, 'name', 'case')} cannot draw a "
+            "damage from a magnitude",
+            src or getattr(case, "path", None),
+            "failure_probability",
         )
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    u = rng.random(len(sub))
-    return sub.loc[u < sub["p"].to_numpy(), KEY].reset_index(drop=True)
+    t = fp[fp["magnitude"] == float(magnitude)]
+    if not len(t):
+        have = ", ".join(f"{m:g}" for m in sorted(fp["magnitude"].astype(float).unique()))
+        raise InputError(
+            f"no failure probabilities for magnitude {float(magnitude):g} (have {have})",
+            location="--magnitude",
+        )
+    t = t.assign(layer=t["layer"].astype(str), element=t["element"].astype(str))
+    return t.sort_values(["kind", "layer", "element"], kind="stable").reset_index(drop=True)
+
+
+def draw_damage(table: pd.DataFrame, seed: int, magnitude: float, simulation: int = 0) -> pd.DataFrame:
+    """Draw ``simulation`` from a :func:`failure_table`: rows whose uniform fell below ``p``."""
+    rng = np.random.default_rng(np.random.SeedSequence(_entropy(seed, magnitude, simulation)))
+    u = rng.random(len(table))
+    return table.loc[u < table["p"].to_numpy(), KEY].reset_index(drop=True)
+
+
+def sample_damage(case: InfraCase, magnitude: float, seed: int = 0, simulation: int = 0) -> pd.DataFrame:
+    """The one damage sampler: draw ``simulation`` at ``magnitude`` with ``seed`` (module doc).
+
+    ``sample_damage(case, M, s)`` is the damage of ``infra served|cascade|restore --magnitude M
+    --seed s`` and of simulation 0 of ``infra simulate --magnitudes M --seed s``."""
+    return draw_damage(failure_table(case, magnitude), seed, magnitude, simulation)
+
+
+# --------------------------------------------------------------------------- options -> damage
+@dataclass(frozen=True)
+class DamageSource:
+    """Where a command's damage comes from (its ``--damage``, ``--fail``, ``--damage-file``,
+    ``--magnitude``, ``--seed`` and ``--simulation`` options)."""
+
+    scenario: str | None = None
+    fail: tuple[str, ...] = field(default_factory=tuple)
+    file: str | Path | None = None
+    magnitude: float | None = None
+    seed: int = 0
+    simulation: int = 0
+
+    def resolve(self, case: InfraCase, exactly_one: bool = False) -> tuple[pd.DataFrame, str]:
+        """The failed table and a one-line description (:func:`failed_from_options`)."""
+        return failed_from_options(
+            case,
+            self.scenario,
+            list(self.fail),
+            self.file,
+            self.magnitude,
+            self.seed,
+            self.simulation,
+            exactly_one=exactly_one,
+        )
 
 
 def failed_from_options(
@@ -85,8 +206,20 @@ def failed_from_options(
     damage_file: str | Path | None = None,
     magnitude: float | None = None,
     seed: int = 0,
+    simulation: int = 0,
+    exactly_one: bool = False,
 ) -> tuple[pd.DataFrame, str]:
-    """The union of the given sources, and a one-line description of where it came from."""
+    """The union of the given sources, and a one-line description of where it came from.
+
+    ``exactly_one``: refuse anything but one source (``infra restore``)."""
+    if exactly_one:
+        given = [damage is not None, bool(fail), damage_file is not None, magnitude is not None]
+        if sum(given) != 1:
+            raise InputError(
+                "give exactly one of --damage NAME, --damage-file CSV, --magnitude M"
+                + (", --fail KIND:LAYER:ID" if fail else ""),
+                location="--damage",
+            )
     parts, what = [], []
     if damage:
         parts.append(case.damage_scenario(damage))
@@ -95,12 +228,13 @@ def failed_from_options(
         parts.append(parse_fail_options(case, fail))
         what.append(f"{len(fail)} listed")
     if damage_file:
-        parts.append(read_failed_csv(case, damage_file))
+        parts.append(read_damage_file(case, damage_file))
         what.append(f"file {damage_file}")
     if magnitude is not None:
-        parts.append(sample_damage(case, magnitude, seed))
-        what.append(f"drawn at magnitude {magnitude:g}, seed {seed}")
+        parts.append(sample_damage(case, magnitude, seed, simulation))
+        draw = f", draw {simulation}" if simulation else ""
+        what.append(f"drawn at magnitude {float(magnitude):g}, seed {seed}{draw}")
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=str) for c in KEY}), "no damage"
+        return _empty(), "no damage"
     failed = pd.concat(parts, ignore_index=True).drop_duplicates().reset_index(drop=True)
     return failed, " + ".join(what)

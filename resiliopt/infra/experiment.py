@@ -6,8 +6,10 @@ magnitude (every node and link fails independently with its probability ``p``), 
 iterative INDP with ``v`` resources per period until nothing is damaged or a period repairs
 nothing. Per simulation and iteration it records the paper's quantities R1..R9.
 
-Reproducibility. Simulation ``i`` of magnitude ``M`` with seed ``s`` draws its uniforms from
-``SeedSequence([s, M, i])`` over the failure table sorted by (kind, layer, element), and its
+Reproducibility. Simulation ``i`` of magnitude ``M`` with seed ``s`` draws its damage with the
+one sampler of every command (:func:`resiliopt.infra.damage.sample_damage`: uniforms from
+``SeedSequence([s, M, i])`` over the failure table sorted by (kind, layer, element); simulation
+0 is the damage of ``infra served|cascade|restore --magnitude M --seed s``), and its
 solver starts cold (:meth:`~resiliopt.solvers.mip.PersistentMIP.reset`), so its numbers depend
 on ``(s, M, i)`` alone, never on the worker count or on what a worker ran before.
 
@@ -33,6 +35,19 @@ import pandas as pd
 from resiliopt._atomic import write_text_atomic
 from resiliopt.errors import InputError
 from resiliopt.formulations.indp import INDPOptions, damaged, mark_repaired, set_damage
+from resiliopt.infra.damage import draw_damage, failure_table, magnitude_key, sample_damage
+
+__all__ = [
+    "PUBLISHED_READING",
+    "compare_published",
+    "draw_damage",
+    "failure_table",
+    "load_published",
+    "per_iteration",
+    "run_experiment",
+    "sample_damage",
+    "summarize",
+]
 
 CHUNK = 25
 PARAMS_FILE = "run.json"
@@ -95,37 +110,6 @@ def case_token(case) -> str:
     return f"{getattr(case, 'name', 'case')}#{h}"
 
 
-def failure_table(case, magnitude: int) -> pd.DataFrame:
-    """The failure probabilities of one magnitude, sorted by (kind, layer, element)."""
-    fp = getattr(case, "failure_probability", None)
-    if fp is None or not len(fp):
-        raise InputError(
-            "the case has no failure probabilities", file=_src(case), location="failure_probability"
-        )
-    t = fp[fp["magnitude"] == magnitude]
-    if not len(t):
-        have = sorted(set(fp["magnitude"].tolist()))
-        raise InputError(
-            f"no failure probabilities for magnitude {magnitude} (case has {have})", location="--magnitude"
-        )
-    t = t.assign(layer=t["layer"].astype(str), element=t["element"].astype(str))
-    return t.sort_values(["kind", "layer", "element"], kind="stable").reset_index(drop=True)
-
-
-def _src(case):
-    try:
-        return case.source_file("failure_probability")
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def sample_damage(table: pd.DataFrame, seed: int, magnitude: int, simulation: int) -> pd.DataFrame:
-    """The damage of one simulation: (kind, layer, element) rows whose uniform fell below p."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, magnitude, simulation]))
-    u = rng.random(len(table))
-    return table.loc[u < table["p"].to_numpy(), ["kind", "layer", "element"]].reset_index(drop=True)
-
-
 def _restorer(case, token: str, v: float, options: INDPOptions, solver: str):
     from resiliopt.infra.restoration import Restorer
 
@@ -138,7 +122,7 @@ def _restorer(case, token: str, v: float, options: INDPOptions, solver: str):
 
 def run_simulation(restorer, table, seed, magnitude, v, simulation, max_iterations=None) -> list[dict]:
     """One damage-and-recovery simulation: one record per iteration."""
-    dmg = sample_damage(table, seed, magnitude, simulation)
+    dmg = draw_damage(table, seed, magnitude, simulation)  # the one sampler (infra/damage.py)
     restorer.solver.reset()
     nodes = [(la, el) for k, la, el in dmg.itertuples(index=False) if k == "node"]
     links = [(la, el) for k, la, el in dmg.itertuples(index=False) if k == "link"]
@@ -228,7 +212,7 @@ def _execute(jobs: list, workers: int, client) -> Iterable:
 
 def run_experiment(
     case,
-    magnitudes: list[int],
+    magnitudes: list[float],
     resources: list[float],
     simulations: int,
     seed: int,
@@ -252,9 +236,19 @@ def run_experiment(
         raise InputError(f"workers must be >= 1 (got {workers})", location="--workers")
     if chunk < 1:
         raise InputError(f"chunk must be >= 1 (got {chunk})", location="--chunk")
-    for v in resources:
-        if v < 0:
-            raise InputError(f"resources per period must be >= 0 (got {v:g})", location="--v")
+    for name, values in (("--magnitudes", magnitudes), ("--v", resources)):
+        if not len(values):
+            raise InputError("give at least one value", location=name)
+        for x in values:
+            if not np.isfinite(float(x)) or (name == "--v" and float(x) < 0):
+                raise InputError(
+                    f"each value must be a finite number{' >= 0' * (name == '--v')} (got {x!r})",
+                    location=name,
+                )
+        if len(set(map(float, values))) < len(values):
+            raise InputError(f"a value is given twice (got {list(values)})", location=name)
+    # a whole magnitude is an int (the seed of the draw, the records, run.json, the part names)
+    magnitudes = [magnitude_key(m) for m in magnitudes]
     options = options or INDPOptions()
     options.validate()
     token = case_token(case)
