@@ -13,7 +13,7 @@ or, with ``Annotated``, ``typer.Option(parser=SEED, metavar=SEED.metavar, ...)``
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import typer
 
@@ -112,7 +112,7 @@ class NumberList:
             items = [x.strip() for x in str(raw).split(",")]
         spec = ",".join(map(str, items))
         if not items or any(isinstance(x, str) and not x for x in items):
-            raise typer.BadParameter(f"{spec!r} is not a comma-separated list of {self.item.what}s")
+            raise typer.BadParameter(f"{spec!r} is not a comma-separated list of numbers (e.g. 6,7)")
         if len(items) > LIST_MAX:
             raise typer.BadParameter(f"{spec!r} has more than {LIST_MAX} values")
         values = []
@@ -156,11 +156,21 @@ _BACKUP_COUNT = Number(int, 0, BACKUP_COUNT_MAX, what="a whole number of units")
 _BACKUP_AMOUNT = Number(float, 0.0, what="a finite number >= 0")
 
 
-def backup_spec(raw: Any) -> tuple[str, int, float, float]:
-    """``LAYER:COUNT:CAPACITY[:COST]`` mobile backup units -> (layer, count, capacity, cost):
-    a non-empty layer name (the case checks that it has the layer), a whole count >= 0, a
-    finite capacity and cost >= 0 (cost 0 when left out)."""
-    if isinstance(raw, tuple):
+class Backup(NamedTuple):
+    """Mobile backup units of ``--backup``, with the text as typed (``spec``) for messages."""
+
+    layer: str
+    count: int
+    capacity: float
+    cost: float
+    spec: str
+
+
+def backup_spec(raw: Any) -> Backup:
+    """``LAYER:COUNT:CAPACITY[:COST]`` mobile backup units -> :class:`Backup`: a non-empty
+    layer name (the case checks that it has the layer), a whole count >= 0, a finite capacity
+    and cost >= 0 (cost 0 when left out)."""
+    if isinstance(raw, Backup):
         return raw
     spec = str(raw)
     parts = spec.split(":")
@@ -172,7 +182,7 @@ def backup_spec(raw: Any) -> tuple[str, int, float, float]:
         cost = _BACKUP_AMOUNT(parts[3]) if len(parts) == 4 else 0.0
     except typer.BadParameter as exc:
         raise typer.BadParameter(f"{spec!r} (LAYER:COUNT:CAPACITY[:COST]): {exc.message}") from None
-    return parts[0].strip(), int(count), float(capacity), float(cost)
+    return Backup(parts[0].strip(), int(count), float(capacity), float(cost), spec)
 
 
 def sweep_spec(raw: Any) -> str:

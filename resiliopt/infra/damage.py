@@ -18,6 +18,7 @@ count or the row order of the file.
 
 from __future__ import annotations
 
+import csv
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,7 +91,7 @@ def parse_fail_options(case: InfraCase, items: list[str]) -> pd.DataFrame:
                 f"expected KIND:LAYER:ID, e.g. node:power:18 (got {s!r})", location=f"--fail[{k}]"
             )
         rows.append((parts[0], parts[1], parts[2]))
-    return _check_rows(case, rows, "--fail", lambda k, col: f"--fail[{k}] {items[k]!r}")
+    return _check_rows(case, rows, None, lambda k, col: f"--fail[{k}]")
 
 
 def read_damage_file(case: InfraCase, path: str | Path) -> pd.DataFrame:
@@ -102,7 +103,16 @@ def read_damage_file(case: InfraCase, path: str | Path) -> pd.DataFrame:
     layer or element. A row given twice counts once."""
     path = Path(path)
     where = Where(path)
-    records = read_csv(path, FailedRow)
+    records = read_csv(path, FailedRow)  # refuses a missing file, bad UTF-8 or CSV, a misspelt column
+    with path.open(encoding="utf-8", newline="") as fh:
+        header = [h.strip() for h in next(csv.reader(fh), [])]
+    missing = [c for c in KEY if c not in header]
+    if missing:
+        raise InputError(
+            f"the header lacks column(s) {', '.join(map(repr, missing))} (need kind, layer, element)",
+            path,
+            "line 1 (header)",
+        )
     for k, rec in enumerate(records):
         for col in KEY:
             if col not in rec:
@@ -134,12 +144,13 @@ def _entropy(seed: int, magnitude: float, simulation: int) -> list[int]:
     return [int(seed), bits, int(simulation), 1]
 
 
-def failure_table(case: InfraCase, magnitude: float) -> pd.DataFrame:
-    """The failure probabilities of one magnitude (it must be in the table), sorted by
-    (kind, layer, element): the row order of the draw."""
+def failure_table(case: InfraCase, magnitude: float, option: str = "--magnitude") -> pd.DataFrame:
+    """The failure probabilities of one magnitude (it must be in the table: a table of whole
+    magnitudes is chosen by a whole number), sorted by (kind, layer, element): the row order of
+    the draw. ``option`` names the magnitude's option in the message."""
     fp = getattr(case, "failure_probability", None)
+    src = case.source_file("failure_probability") if hasattr(case, "source_file") else None
     if fp is None or not len(fp):
-        src = case.source_file("failure_probability") if hasattr(case, "source_file") else None
         raise InputError(
             f"this case has no failure_probability table: {getattr(case, 'name', 'case')} cannot draw a "
             "damage from a magnitude",
@@ -150,8 +161,7 @@ def failure_table(case: InfraCase, magnitude: float) -> pd.DataFrame:
     if not len(t):
         have = ", ".join(f"{m:g}" for m in sorted(fp["magnitude"].astype(float).unique()))
         raise InputError(
-            f"no failure probabilities for magnitude {float(magnitude):g} (have {have})",
-            location="--magnitude",
+            f"no failure probabilities for magnitude {float(magnitude):g} (have {have})", location=option
         )
     t = t.assign(layer=t["layer"].astype(str), element=t["element"].astype(str))
     return t.sort_values(["kind", "layer", "element"], kind="stable").reset_index(drop=True)

@@ -254,7 +254,7 @@ def run_experiment(
     token = case_token(case)
     loaded = _load(case)
     for m in magnitudes:
-        failure_table(loaded, m)  # every magnitude exists, before anything is written
+        failure_table(loaded, m, "--magnitudes")  # every magnitude exists, before anything is written
     out = Path(out)
     parts = out / "parts"
     params = {

@@ -48,22 +48,26 @@ def indp_options(
     service_layers: tuple[str, ...] | str | None = None,
     dependency_rule: str = "any",
     tier1_share: float | None = None,
-    backups: list[tuple[str, int, float, float]] | None = None,
+    backups: list[tuple] | None = None,
 ) -> INDPOptions:
     """The model variant of ``--reading`` (``published``: :data:`PUBLISHED_READING`) with the
-    explicit options over it; ``backups`` as ``(layer, count, capacity, cost)``. With ``case``,
+    explicit options over it; ``backups`` as ``(layer, count, capacity[, cost])`` tuples (or
+    the CLI's ``Backup``, which carries the text as typed). With ``case``,
     every layer named must be one of the case's."""
     check_choice(reading, READINGS, "--reading")
     base = PUBLISHED_READING if reading == "published" else INDPOptions()
     if isinstance(service_layers, str):
         service_layers = tuple(s.strip() for s in service_layers.split(",") if s.strip())
-    units = []
+    units, specs = [], []
     for k, b in enumerate(backups or []):
-        if not (isinstance(b, tuple | list) and len(b) in (3, 4)):
+        if not (isinstance(b, tuple | list) and len(b) >= 3):
             raise InputError(
                 f"expected (layer, count, capacity[, cost]) (got {b!r})", location=f"--backup[{k}]"
             )
-        units.append(BackupUnit(str(b[0]), int(b[1]), float(b[2]), float(b[3]) if len(b) == 4 else 0.0))
+        units.append(BackupUnit(str(b[0]), int(b[1]), float(b[2]), float(b[3]) if len(b) >= 4 else 0.0))
+        specs.append(
+            getattr(b, "spec", None) or ":".join(f"{x:g}" if isinstance(x, float) else str(x) for x in b)
+        )
     opts = INDPOptions(
         dependency_rule=dependency_rule,
         tier1_min_share=tier1_share,
@@ -76,9 +80,8 @@ def indp_options(
         layers = list(case.layers["layer"])
         for k, u in enumerate(opts.backups):
             if u.layer not in layers:
-                spec = ":".join(f"{x:g}" if isinstance(x, float) else str(x) for x in backups[k])
                 raise InputError(
-                    f"{spec!r}: {case.name} has no layer {u.layer!r} (layers: {', '.join(layers)})",
+                    f"{specs[k]!r}: {case.name} has no layer {u.layer!r} (layers: {', '.join(layers)})",
                     location=f"--backup[{k}]",
                 )
         for s in opts.service_layers or ():
