@@ -40,6 +40,7 @@ share lost by the full LP with dependencies (``lp_lost``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,7 @@ import pandas as pd
 
 from resiliopt.case.infra import KEY, InfraCase
 from resiliopt.errors import InputError
+from resiliopt.formulations.infra_flow import InfraFlow
 
 EPS = 1e-12
 
@@ -225,10 +227,6 @@ def iim(a, c_star, sectors: list[str] | None = None, bounded: bool = False) -> p
 
 def _direct_flow(case: InfraCase):
     """The served-demand LP without dependency rows (direct effects only)."""
-    import dataclasses
-
-    from resiliopt.formulations.infra_flow import InfraFlow
-
     return InfraFlow(dataclasses.replace(case, dependencies=case.dependencies.iloc[0:0]), objective="served")
 
 
@@ -281,8 +279,6 @@ def case_iim(case: InfraCase, failed: pd.DataFrame | None) -> pd.DataFrame:
 
     Also gives ``lp_unserved``: the share unserved by the served-demand LP with the dependency
     rows, the element-level answer the sector-level IIM approximates."""
-    from resiliopt.formulations.infra_flow import InfraFlow
-
     a = layer_interdependency_matrix(case)
     c = direct_inoperability(case, failed)
     out = iim(a.to_numpy(), c.to_numpy(), list(a.index), bounded=True)

@@ -28,6 +28,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from resiliopt._stdout import quiet_stdout
 from resiliopt.case.infra import KEY, InfraCase
 from resiliopt.errors import InputError, SolveError
 from resiliopt.formulations.infra_flow import InfraFlow
@@ -37,6 +38,7 @@ from resiliopt.formulations.infra_interdiction import (
     dependency_closure,
     weighted_demand,
 )
+from resiliopt.solvers.highs import PyomoHighs
 
 
 def candidate_elements(case: InfraCase, candidates: str) -> pd.DataFrame:
@@ -172,8 +174,6 @@ def n_minus_k(
     case: InfraCase, k: int, candidates: str = "all", weights: str = "share", time_limit: float | None = None
 ) -> NkResult:
     """The worst set of at most k failures by the interdiction MILP, checked by the LP."""
-    from resiliopt._stdout import quiet_stdout
-    from resiliopt.solvers.highs import PyomoHighs
 
     m = build_interdiction_model(case, k, candidates, weights)
     with quiet_stdout():  # HiGHS's banner must not break --json

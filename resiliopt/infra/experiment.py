@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing as mp
 import os
 import pickle
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import as_completed as futures_completed
 from dataclasses import asdict
 from pathlib import Path
 
@@ -33,9 +36,13 @@ import numpy as np
 import pandas as pd
 
 from resiliopt._atomic import write_text_atomic
+from resiliopt._parallel import dask_client
+from resiliopt.case import bundled_data_dir
+from resiliopt.case.infra import load_infra_case
 from resiliopt.errors import InputError
 from resiliopt.formulations.indp import INDPOptions, damaged, mark_repaired, set_damage
 from resiliopt.infra.damage import draw_damage, failure_table, magnitude_key, sample_damage
+from resiliopt.infra.restoration import Restorer
 
 __all__ = [
     "PUBLISHED_READING",
@@ -96,8 +103,6 @@ PUBLISHED_READING = INDPOptions(arc_model="paired", service_layers=("water",))
 
 def _load(case):
     if isinstance(case, str | Path):
-        from resiliopt.infra import load_infra_case
-
         return load_infra_case(case)
     return case
 
@@ -111,8 +116,6 @@ def case_token(case) -> str:
 
 
 def _restorer(case, token: str, v: float, options: INDPOptions, solver: str):
-    from resiliopt.infra.restoration import Restorer
-
     key = (token, v, options, solver)
     if key not in _WORKER:
         _WORKER.clear()
@@ -193,7 +196,7 @@ def _execute(jobs: list, workers: int, client) -> Iterable:
     if not jobs:
         return
     if client is not None:
-        from dask.distributed import as_completed
+        from dask.distributed import as_completed  # dask is loaded only with --scheduler (about 1 s)
 
         for f in as_completed(client.map(_run_chunk_to_file, jobs, pure=False)):
             yield f.result()
@@ -201,12 +204,9 @@ def _execute(jobs: list, workers: int, client) -> Iterable:
         for job in jobs:
             yield _run_chunk_to_file(job)
     else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
             futures = [ex.submit(_run_chunk_to_file, job) for job in jobs]
-            for f in as_completed(futures):
+            for f in futures_completed(futures):
                 yield f.result()
 
 
@@ -283,8 +283,6 @@ def run_experiment(
     workers = workers or os.cpu_count() or 1
     client = cluster = None
     if scheduler:
-        from resiliopt._parallel import dask_client
-
         client, cluster = dask_client(scheduler, workers)
     payload = case if isinstance(case, str | Path) else loaded
     if isinstance(payload, Path):
@@ -435,8 +433,6 @@ def compare_published(records: pd.DataFrame, published: pd.DataFrame) -> pd.Data
 
 def published_dir() -> Path:
     """The bundled published results (data/indp_published: M6 and M7 of Gonzalez et al. 2016)."""
-    from resiliopt.case import bundled_data_dir
-
     return bundled_data_dir() / "indp_published"
 
 
