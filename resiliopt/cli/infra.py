@@ -73,7 +73,8 @@ def _progress(label: str, enabled: bool, transient: bool, *columns):
 
 
 def _source(damage, fail, damage_file, magnitude, seed, simulation=0):
-    from resiliopt.infra.damage import DamageSource  # the library: see the module doc
+    # lazy: the library is slow to import (module doc)
+    from resiliopt.infra.damage import DamageSource
 
     return DamageSource(damage, tuple(fail or ()), damage_file, magnitude, seed, simulation)
 
@@ -90,7 +91,7 @@ def _layers_table(title: str, layers) -> Table:
 @infra_app.command("validate")
 def validate_cmd(case: str = CASE, as_json: bool = JSON) -> None:
     """Load and check an interdependent case; print its size per layer."""
-    from resiliopt.infra import load_infra_case
+    from resiliopt.infra import load_infra_case  # lazy: slow to import (module doc)
 
     c = load_infra_case(case)
     summary = c.summary()
@@ -119,6 +120,7 @@ def schema_cmd(
     force: bool = opt.FORCE,
 ) -> None:
     """Export the JSON Schema of case.yaml and of every table's rows."""
+    # lazy: the library is slow to import (module doc)
     from resiliopt.infra.runs import write_schemas
 
     docs = write_schemas(out, force)
@@ -148,7 +150,7 @@ def served_cmd(
     force: bool = opt.FORCE,
 ) -> int:
     """Served and unserved demand under damage (the flow LP with repairs fixed), with certificates."""
-    from resiliopt.infra.runs import served_run
+    from resiliopt.infra.runs import served_run  # lazy: slow to import (module doc)
 
     src = _source(damage, fail, damage_file, magnitude, seed, simulation)
     run = served_run(case, src, objective, weights, out, fmt, force)
@@ -193,7 +195,7 @@ def cascade_cmd(
     force: bool = opt.FORCE,
 ) -> None:
     """Propagate failures through dependencies (per round) and the layer-level IIM."""
-    from resiliopt.infra.runs import cascade_run
+    from resiliopt.infra.runs import cascade_run  # lazy: slow to import (module doc)
 
     run = cascade_run(case, _source(damage, fail, damage_file, magnitude, seed, simulation), out, fmt, force)
     if as_json:
@@ -238,6 +240,7 @@ def criticality_cmd(
 ) -> int:
     """Rank every element by served demand lost when it alone fails (N-1), the worst N-k set,
     and the single points of failure; --out adds the criticality map and the dependency graph."""
+    # lazy: the library is slow to import (module doc)
     from resiliopt.infra.runs import criticality_run
 
     bar = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -125,7 +125,10 @@ def restore_cmd(
     as_json: bool = opt.JSON,
 ) -> int:
     """Optimal restoration plan (INDP / td-INDP) for one damage, checked against the input."""
-    from resiliopt.infra.damage import DamageSource  # the library: see the module doc
+    # lazy: the library is slow to import (module doc)
+    from resiliopt.infra.damage import DamageSource
+
+    # lazy: the library is slow to import (module doc)
     from resiliopt.infra.indp_runs import restore_run
 
     run = restore_run(
@@ -212,7 +215,8 @@ def simulate_cmd(
     as_json: bool = opt.JSON,
 ) -> None:
     """Monte Carlo of damage (failure probabilities) and iterative INDP recovery, per M and v."""
-    from resiliopt.infra.indp_runs import simulate_run  # the library: see the module doc
+    # lazy: the library is slow to import (module doc)
+    from resiliopt.infra.indp_runs import simulate_run
 
     bar = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
     with _progress("simulations", not (no_progress or as_json), False, *bar) as update:
