@@ -51,6 +51,7 @@ BAD = [
     ("served", [*M6, "--weights", "equal"], ["--weights", "'equal'"]),
     ("served", [*M6, "--objective", "fun"], ["--objective", "'fun'"]),
     ("served", [*M6, "--format", "xlsx"], ["--format", "'xlsx'"]),
+    ("served", ["--damage-file", "x.csv", "--simulation", "2"], ["--simulation 2", "--magnitude"]),
     ("cascade", ["--magnitude", "-inf"], ["--magnitude", "'-inf'"]),
     ("cascade", ["--magnitude", "5"], ["--magnitude", "5"]),
     ("criticality", ["--k", "-1"], ["--k", "'-1'"]),

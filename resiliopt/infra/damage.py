@@ -221,7 +221,13 @@ def failed_from_options(
 ) -> tuple[pd.DataFrame, str]:
     """The union of the given sources, and a one-line description of where it came from.
 
-    ``exactly_one``: refuse anything but one source (``infra restore``)."""
+    ``exactly_one``: refuse anything but one source (``infra restore``). A draw index without
+    a magnitude is refused (it would be ignored)."""
+    if simulation and magnitude is None:
+        raise InputError(
+            f"--simulation {simulation} picks a draw of --magnitude; give --magnitude M",
+            location="--simulation",
+        )
     if exactly_one:
         given = [damage is not None, bool(fail), damage_file is not None, magnitude is not None]
         if sum(given) != 1:
