@@ -2,31 +2,29 @@
 
 EVENT is an event folder or its ``event.yaml`` (observations, roads, levels), or a bare
 observations file (CSV or YAML); the levels then come from the case's ``emergency:`` section.
+Each command parses its options, calls one function of :mod:`resiliopt.emergency.operations`
+or :mod:`resiliopt.emergency.replay` (which also writes ``--out``) and prints its result.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from resiliopt._atomic import atomic_directory, check_output_dir
+from resiliopt.cli import _emergency_options as eopt
 from resiliopt.cli import _options as opt
 from resiliopt.cli import app
 from resiliopt.cli._output import plain_console, print_json
-from resiliopt.errors import InputError
+from resiliopt.emergency.operations import diagnose_event, learn_from_event, monitor_event, respond_event
+from resiliopt.emergency.replay import replay
 
 console = plain_console()
 note = plain_console(stderr=True)
-TIME = opt.Number(float, 0.0, 1e9, what="a time stamp (a number >= 0)")
-SEEDS = opt.Number(int, 1, 1000, what="a whole number of seeds")
-PERIODS = opt.Number(int, 1, 1000, what="a whole number of periods")
-DISPERSION = opt.Number(float, 0.0, 5.0, what="a log standard deviation")
-PRIOR_DISPERSION = opt.Number(float, 0.0, 5.0, lo_open=True, what="a log standard deviation")
-STRENGTH = opt.Number(float, 0.0, 1e6, lo_open=True, what="a prior strength (pseudo-observations)")
 emergency_app = typer.Typer(
     name="emergency",
     help="The emergency loop: monitor, diagnose, respond, replay an event, learn from it.",
@@ -43,21 +41,6 @@ OUT = typer.Option(
 TOP = opt.ROWS.option(10, "--top", help="rows of each ranking")
 
 
-def _load(case: str, event: str):
-    from resiliopt.emergency.event import event_config, load_event
-    from resiliopt.emergency.observations import check_elements
-    from resiliopt.infra import load_infra_case
-
-    c = load_infra_case(case)
-    ev = load_event(event)
-    check_elements(ev.observations, c.elements(), file=ev.path)
-    return c, ev, event_config(c, ev)
-
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    return df.astype(object).where(df.notna(), None).to_dict("records")
-
-
 def _table(df: pd.DataFrame, title: str, cols: list[str] | None = None, most: int = 25) -> Table:
     t = Table(title=title)
     cols = cols or list(df.columns)
@@ -68,33 +51,21 @@ def _table(df: pd.DataFrame, title: str, cols: list[str] | None = None, most: in
     return t
 
 
-def _check_out(out: str | None, command: str, force: bool) -> None:
+@contextmanager
+def _bar(what: str, enabled: bool) -> Iterator:
+    """A rich progress bar on the console; yields the library's ``progress(done, total)``."""
+    with Progress(console=console, transient=True, disable=not enabled) as bar:
+        task = bar.add_task(what, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _wrote(out: str | None) -> None:
     if out is not None:
-        check_output_dir(out, f"emergency {command}", force)
-
-
-def _write(out: str | None, command: str, force: bool, tables: dict[str, pd.DataFrame], plots=None) -> None:
-    if out is None:
-        return
-    with atomic_directory(out, f"emergency {command}", force) as tmp:
-        for name, df in tables.items():
-            df.to_csv(tmp / f"{name}.csv", index=False)
-        if plots is not None:
-            plots(tmp)
-    note.print(f"wrote {out}", markup=False)
-
-
-def _time(states, time: float | None, file) -> tuple[float, pd.DataFrame]:
-    if time is None:
-        return states[0]
-    for t, s in states:
-        if t == time:
-            return t, s
-    raise InputError(
-        f"no observation at time {time:g} (times: {', '.join(f'{t:g}' for t, _ in states[:10])} ...)",
-        file=file,
-        location="--time",
-    )
+        note.print(f"wrote {out}", markup=False)
 
 
 @emergency_app.command("monitor")
@@ -102,70 +73,22 @@ def monitor_cmd(
     case: str = CASE, event: str = EVENT, as_json: bool = JSON, out: str = OUT, force: bool = opt.FORCE
 ) -> None:
     """Indicators and the emergency level at every time stamp of the observations."""
-    _check_out(out, "monitor", force)
-    from resiliopt.emergency.levels import LevelMachine
-    from resiliopt.emergency.monitor import Monitor, failed_of, observed_states
-
-    c, ev, cfg = _load(case, event)
-    states = observed_states(ev.observations)
-    mon, machine, rows = Monitor(c), LevelMachine(cfg), []
-    with Progress(console=console, transient=True, disable=as_json) as bar:
-        task = bar.add_task("monitor", total=len(states))
-        for t, s in states:
-            x, _, _ = mon.indicators(failed_of(s))
-            rows.append(
-                {
-                    "period": t,
-                    **machine.step(x),
-                    **x,
-                    "failed": int((s["status"] == "down").sum()),
-                    "degraded": int((s["status"] == "degraded").sum()),
-                }
-            )
-            bar.advance(task)
-    per = pd.DataFrame(rows)
+    with _bar("monitor", not as_json) as progress:
+        res = monitor_event(case, event, out, force, progress=progress)
     if as_json:
-        print_json(
-            {
-                "case": c.name,
-                "event": str(ev.path),
-                "synthetic": ev.spec.synthetic,
-                "periods": _records(per),
-            }
-        )
+        print_json(res.as_dict())
     else:
-        console.print(
-            _table(
-                per,
-                f"{c.name}: emergency levels",
-                [
-                    "period",
-                    "level",
-                    "event",
-                    "unserved_share",
-                    "tier1_unserved_share",
-                    "failed_critical",
-                    "cascade_depth",
-                    "reason",
-                ],
-                most=100,
-            )
-        )
-
-    def plots(d: Path):
-        from resiliopt.emergency.plots import levels_plot, served_plot
-
-        levels_plot(per, cfg.names, d, f"{c.name}: levels and indicators ({ev.path.parent.name})")
-        served_plot(per, d, f"{c.name}: served demand per layer (observed state)")
-
-    _write(out, "monitor", force, {"periods": per}, plots)
+        cols = ["period", "level", "event", "unserved_share", "tier1_unserved_share"]
+        cols += ["failed_critical", "cascade_depth", "reason"]
+        console.print(_table(res.periods, f"{res.case}: emergency levels", cols, most=100))
+    _wrote(out)
 
 
 @emergency_app.command("diagnose")
 def diagnose_cmd(
     case: str = CASE,
     event: str = EVENT,
-    time: float = TIME.option(None, "--time", help="time stamp to diagnose (default: the first)"),
+    time: float = eopt.TIME.option(None, "--time", help="time stamp to diagnose (default: the first)"),
     top: int = TOP,
     as_json: bool = JSON,
     out: str = OUT,
@@ -173,94 +96,41 @@ def diagnose_cmd(
 ) -> None:
     """What is lost where, binding capacities and their prices, critical elements, single points
     of failure now, and which damaged sites the crews cannot reach."""
-    from resiliopt.emergency.monitor import Monitor, damaged_of, diagnose, failed_of, observed_states
-    from resiliopt.emergency.response import element_sites
-
-    _check_out(out, "diagnose", force)
-    c, ev, _ = _load(case, event)
-    t, s = _time(observed_states(ev.observations), time, ev.path)
-    tabs = diagnose(Monitor(c, top_n=top), failed_of(s), top=top)
-    if ev.roads is not None:
-        sites = element_sites(c)
-        dmg = [tuple(k) for k in damaged_of(s).to_numpy()]
-        near = {k: ev.roads.nearest(sites.at[k, "x"], sites.at[k, "y"]) for k in dmg}
-        hours = ev.roads.travel_hours(t, near)
-        tabs["access"] = pd.DataFrame(
-            [(*k, near[k], hours[k], hours[k] == float("inf")) for k in dmg],
-            columns=["kind", "layer", "element", "road_node", "travel_hours", "unreachable"],
-        )
-        tabs["closed_roads"] = pd.DataFrame({"link": sorted(ev.roads.closed(t))})
+    res = diagnose_event(case, event, time, top, out, force)
     if as_json:
-        print_json({"case": c.name, "time": t, **{k: _records(v) for k, v in tabs.items()}})
+        print_json(res.as_dict())
     else:
-        console.print(_table(tabs["indicators"], f"{c.name} at time {t:g}: indicators"))
+        console.print(_table(res.tables["indicators"], f"{res.case} at time {res.time:g}: indicators"))
         for k in ("layers", "lost", "binding", "critical", "spof", "access"):
-            if k in tabs and len(tabs[k]):
-                console.print(_table(tabs[k], k, most=top))
-    _write(out, "diagnose", force, tabs)
+            if k in res.tables and len(res.tables[k]):
+                console.print(_table(res.tables[k], k, most=top))
+    _wrote(out)
 
 
 @emergency_app.command("respond")
 def respond_cmd(
     case: str = CASE,
     event: str = EVENT,
-    time: float = TIME.option(None, "--time", help="time stamp to plan from (default: the first)"),
-    solver: str = typer.Option("highs", "--solver", help="highs or scip"),
+    time: float = eopt.TIME.option(None, "--time", help="time stamp to plan from (default: the first)"),
+    solver: str = typer.Option("highs", "--solver", parser=eopt.solver_name, help="highs or scip"),
     as_json: bool = JSON,
     out: str = OUT,
     force: bool = opt.FORCE,
 ) -> None:
     """One re-plan: the td-INDP over the level's horizon from the observed state at --time,
     with the level's resources and tier-1 share; checked against the input data."""
-    from resiliopt.emergency.levels import LevelMachine
-    from resiliopt.emergency.monitor import Monitor, damaged_of, failed_of, observed_states
-    from resiliopt.emergency.response import Planner, _levels_settings
-    from resiliopt.infra.restoration import check_plan
-
-    _check_out(out, "respond", force)
-    c, ev, cfg = _load(case, event)
-    states = observed_states(ev.observations)
-    t, _ = _time(states, time, ev.path)
-    mon, machine = Monitor(c), LevelMachine(cfg)
-    for tt, s in states:  # the level at t depends on the history before it
-        x, _, _ = mon.indicators(failed_of(s))
-        lv = machine.step(x)
-        if tt == t:
-            break
-    v, horizon, tier1 = _levels_settings(cfg, lv["level_index"], c)
-    planner = Planner(c, solver=solver)
-    dmg = damaged_of(s)
-    if dmg.empty:
-        raise InputError(
-            f"nothing is damaged at time {t:g}: no repair to plan", file=ev.path, location="--time"
-        )
-    plan = planner.plan(dmg, horizon, v, v, tier1)
-    chk = check_plan(c, plan, planner.restorer(horizon, tier1).options)
-    rep = plan.repairs.assign(period=plan.repairs["period"] + t - 1)
-    info = {
-        "case": c.name,
-        "time": t,
-        "level": lv["level"],
-        "resources_per_period": v,
-        "horizon": horizon,
-        "tier1_min_share": tier1,
-        "mip": _records(plan.mip),
-        "plan_check": bool(chk.ok),
-        "objective": plan.objective,
-        "repairs": _records(rep),
-    }
+    res = respond_event(case, event, time, solver, out, force)
     if as_json:
-        print_json(info)
+        print_json(res.as_dict())
     else:
         console.print(
-            f"{c.name} at time {t:g}: level {lv['level']}, v = {v:g}, horizon {horizon}, "
-            f"MIP gap {plan.max_gap:.2g}, plan check {'passed' if chk.ok else 'FAILED'}"
+            f"{res.case} at time {res.time:g}: level {res.level}, v = {res.resources_per_period:g}, "
+            f"horizon {res.horizon}, MIP gap {res.plan.max_gap:.2g}, "
+            f"plan check {'passed' if res.ok else 'FAILED'}"
         )
-        console.print(_table(rep, "repairs (period = time stamp)", most=100))
-    _write(
-        out, "respond", force, {"repairs": rep, "mip": plan.mip, "served": plan.served, "check": chk.checks}
-    )
-    if not chk.ok:
+        console.print(_table(res.repairs, "repairs (period = time stamp)", most=100))
+    _wrote(out)
+    if not res.ok:
         raise typer.Exit(1)
 
 
@@ -271,97 +141,33 @@ def replay_cmd(
     policies: str = typer.Option(
         "closed,open,criticality,population",
         "--policies",
-        parser=opt.name_list,
+        parser=eopt.policy_list,
         help="comma-separated: closed, open, criticality, population",
     ),
-    seeds: int = SEEDS.option(1, "--seeds", help="random repair-duration draws per policy"),
+    seeds: int = eopt.SEEDS.option(1, "--seeds", help="random repair-duration draws per policy"),
     seed: int = opt.SEED.option(0, "--seed", help="first seed"),
-    max_periods: int = PERIODS.option(40, "--max-periods"),
-    dispersion: float = DISPERSION.option(0.5, "--dispersion", help="log-sd of the random repair durations"),
+    max_periods: int = eopt.PERIODS.option(40, "--max-periods"),
+    dispersion: float = eopt.DISPERSION.option(
+        0.5, "--dispersion", help="log-sd of the random repair durations"
+    ),
     as_json: bool = JSON,
     out: str = OUT,
     force: bool = opt.FORCE,
 ) -> None:
     """Replay the event's damage through the loop: closed loop vs open loop vs priority rules
     on the same random repair durations; levels, dispatch plans, served demand per layer."""
-    from resiliopt.emergency.monitor import Monitor, damaged_of, observed_states
-    from resiliopt.emergency.response import POLICIES, Planner, run_loop
-
-    pols = [p.strip() for p in policies.split(",") if p.strip()]
-    bad = [p for p in pols if p not in POLICIES]
-    if not pols or bad:
-        raise InputError(
-            f"unknown policy {bad[0] if bad else '(none)'}; use {', '.join(POLICIES)}", location="--policies"
+    with _bar("replay", not as_json) as progress:
+        res = replay(
+            case, event, policies, seeds, seed, max_periods, dispersion, out, force, progress=progress
         )
-    _check_out(out, "replay", force)
-    c, ev, cfg = _load(case, event)
-    _, s0 = observed_states(ev.observations)[0]
-    dmg = damaged_of(s0)
-    mon, planner = Monitor(c), Planner(c)
-    results, summary = {}, []
-    with Progress(console=console, transient=True, disable=as_json) as bar:
-        task = bar.add_task("replay", total=len(pols) * seeds)
-        for k in range(seeds):
-            for p in pols:
-                r = run_loop(
-                    c,
-                    cfg,
-                    dmg,
-                    p,
-                    roads=ev.roads,
-                    period_hours=ev.spec.period_hours,
-                    seed=seed + k,
-                    dispersion=dispersion,
-                    max_periods=max_periods,
-                    monitor=mon,
-                    planner=planner,
-                )
-                results[(p, seed + k)] = r
-                summary.append(r.summary)
-                bar.advance(task)
-    summ = pd.DataFrame(summary)
-    per = pd.concat([r.periods.assign(policy=p, seed=s) for (p, s), r in results.items()], ignore_index=True)
-    disp = pd.concat(
-        [r.dispatch.assign(policy=p, seed=s) for (p, s), r in results.items()], ignore_index=True
-    )
     if as_json:
-        print_json(
-            {
-                "case": c.name,
-                "event": str(ev.path),
-                "synthetic": ev.spec.synthetic,
-                "damaged": len(dmg),
-                "summary": _records(summ),
-            }
-        )
+        print_json(res.as_dict())
     else:
-        console.print(
-            _table(
-                summ,
-                f"{c.name}: {len(dmg)} damaged elements; policies compared",
-                [
-                    "policy",
-                    "seed",
-                    "unserved_area",
-                    "periods_to_full_service",
-                    "periods_to_all_repaired",
-                    "deferred",
-                    "max_level",
-                    "max_mip_gap",
-                ],
-                most=100,
-            )
-        )
-
-    def plots(d: Path):
-        from resiliopt.emergency.plots import gantt_plot, levels_plot, served_plot
-
-        first = results[(pols[0], seed)]
-        levels_plot(first.periods, cfg.names, d, f"{c.name}: levels, {pols[0]} loop")
-        served_plot(first.periods, d, f"{c.name}: served demand per layer, {pols[0]} loop")
-        gantt_plot(first.dispatch, d, f"{c.name}: dispatch plan, {pols[0]} loop")
-
-    _write(out, "replay", force, {"summary": summ, "periods": per, "dispatch": disp}, plots)
+        cols = ["policy", "seed", "unserved_area", "periods_to_full_service", "periods_to_all_repaired"]
+        cols += ["deferred", "max_level", "max_mip_gap"]
+        title = f"{res.case}: {len(res.damaged)} damaged elements; policies compared"
+        console.print(_table(res.summary, title, cols, most=100))
+    _wrote(out)
 
 
 @emergency_app.command("learn")
@@ -369,42 +175,18 @@ def learn_cmd(
     case: str = CASE,
     event: str = EVENT,
     out: str = typer.Option(None, "--out", help="write the updated case (a copy) and learned.yaml here"),
-    prior_dispersion: float = PRIOR_DISPERSION.option(0.5, "--prior-dispersion"),
-    prior_strength: float = STRENGTH.option(5.0, "--prior-strength"),
+    prior_dispersion: float = eopt.PRIOR_DISPERSION.option(0.5, "--prior-dispersion"),
+    prior_strength: float = eopt.STRENGTH.option(5.0, "--prior-strength"),
     as_json: bool = JSON,
     force: bool = opt.FORCE,
 ) -> None:
     """Fit element fragility (lognormal, maximum likelihood against the observed PGA) and
     update repair durations (lognormal, Bayesian); write an updated case."""
-    from resiliopt.emergency.learn import learn_event
-    from resiliopt.emergency.update import write_updated_case
-
-    _check_out(out, "learn", force)
-    c, ev, _ = _load(case, event)
-    learned, frag, times = learn_event(c, ev.observations, prior_dispersion, prior_strength)
-    if ev.spec.truth:
-        learned["truth"] = ev.spec.truth
+    res = learn_from_event(case, event, prior_dispersion, prior_strength, out, force)
     if as_json:
-        print_json(learned)
+        print_json(res.learned)
     else:
-        console.print(_table(frag, "fragility (maximum likelihood)"))
-        console.print(
-            _table(
-                pd.DataFrame(learned["repair_durations"]),
-                "repair durations (posterior)",
-                [
-                    "layer",
-                    "kind",
-                    "prior_median",
-                    "n_complete",
-                    "n_censored",
-                    "median",
-                    "dispersion",
-                    "method",
-                ],
-            )
-        )
-    if out is not None:
-        with atomic_directory(out, "emergency learn", force) as tmp:
-            write_updated_case(c, times, learned, tmp)
-        note.print(f"wrote {out}", markup=False)
+        console.print(_table(res.fragility, "fragility (maximum likelihood)"))
+        cols = ["layer", "kind", "prior_median", "n_complete", "n_censored", "median", "dispersion"]
+        console.print(_table(res.repair_durations, "repair durations (posterior)", cols + ["method"]))
+    _wrote(out)

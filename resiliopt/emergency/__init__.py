@@ -9,7 +9,10 @@ each of its sentences to the explicit model that implements it here.
 * :mod:`~resiliopt.emergency.levels`: the level state machine (multi-threshold trigger,
   hysteresis, minimum dwell time);
 * :mod:`~resiliopt.emergency.observations`: the observations file of an event;
-* :mod:`~resiliopt.emergency.learn`: fragility and repair-duration fits after an event.
+* :mod:`~resiliopt.emergency.learn`: fragility and repair-duration fits after an event;
+* :mod:`~resiliopt.emergency.operations` and :mod:`~resiliopt.emergency.replay`: one function
+  per ``resiliopt emergency`` command (monitor, diagnose, respond, learn; replay: every policy
+  at every seed), returning tidy tables and writing the output folder.
 """
 
 from resiliopt.emergency.config import EmergencyConfig, Level, LevelResponse, load_emergency_config

@@ -29,6 +29,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from resiliopt._yaml import read_yaml, validate
+from resiliopt.case.infra import InfraCase
+from resiliopt.emergency.config import EmergencyConfig, load_emergency_config
 from resiliopt.emergency.observations import load_observations
 from resiliopt.errors import InputError
 
@@ -153,10 +155,8 @@ class Event:
     roads: RoadAccess | None
 
 
-def event_config(case, event: Event | None):
+def event_config(case: InfraCase, event: Event | None) -> EmergencyConfig:
     """The emergency configuration: the event's ``emergency:`` section, else the case's."""
-    from resiliopt.emergency.config import load_emergency_config
-
     if event is not None and event.spec.emergency is not None:
         return load_emergency_config(event.spec.emergency, file=event.path)
     case_yaml = case.path if case.path.is_file() else case.path / "case.yaml"

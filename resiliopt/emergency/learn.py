@@ -43,7 +43,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
 
 from resiliopt.errors import InputError
 
@@ -64,6 +63,9 @@ class FragilityFit:
 
 
 def _nll(p: np.ndarray, lna: np.ndarray, z: np.ndarray) -> float:
+    # imported here (cached after the first call): scipy costs ~0.5 s of every command's start-up
+    from scipy import special
+
     u = (lna - p[0]) / math.exp(p[1])
     return -float(np.sum(z * special.log_ndtr(u) + (1 - z) * special.log_ndtr(-u)))
 
@@ -88,6 +90,9 @@ def fit_fragility(pga: np.ndarray, damaged: np.ndarray, what: str = "elements") 
             f"{what}: damaged and undamaged observations do not overlap in PGA "
             "(separable data): the maximum-likelihood fragility does not exist"
         )
+    # imported here: scipy costs ~0.5 s of every command's start-up
+    from scipy import optimize
+
     start = np.array([0.5 * (lna[z == 1].mean() + lna[z == 0].mean()), math.log(max(lna.std(), 0.1))])
     res = optimize.minimize(_nll, start, args=(lna, z), method="BFGS")
     # BFGS's inverse Hessian is an approximation; use a finite-difference Hessian for the errors
@@ -173,6 +178,9 @@ def _conjugate(prior: RepairPrior, y: np.ndarray) -> tuple[float, float]:
 
 
 def _grid(prior: RepairPrior, y: np.ndarray, c: np.ndarray, size: int = 400) -> tuple[float, float]:
+    # imported here: scipy costs ~0.5 s of every command's start-up
+    from scipy import stats
+
     m0, k0, a0, b0 = prior.nig
     allv = np.concatenate([y, c, [m0]])
     s_hi = max(3 * math.sqrt(b0 / (a0 - 1)), 3 * float(np.std(allv)) + 0.5)

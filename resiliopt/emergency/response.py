@@ -106,7 +106,9 @@ class LoopResult:
     summary: dict
 
 
-def _levels_settings(cfg: EmergencyConfig, level: int, case: InfraCase) -> tuple[float, int, float | None]:
+def level_settings(cfg: EmergencyConfig, level: int, case: InfraCase) -> tuple[float, int, float | None]:
+    """``(v, horizon, tier1_min_share)`` that level ``level`` sets: its resources per period
+    (default: the case's first resource, else 1), its horizon (default 3), its tier-1 share."""
     r = cfg.response(level)
     v = r.resources_per_period
     if v is None:
@@ -175,7 +177,7 @@ def run_loop(
         failed = pd.DataFrame(sorted(damaged), columns=KEY)
         x, _, _ = monitor.indicators(failed)
         lv = machine.step(x)
-        v, horizon, tier1 = _levels_settings(cfg, lv["level_index"], case)
+        v, horizon, tier1 = level_settings(cfg, lv["level_index"], case)
         crews_total = max(crews_total, int(math.ceil(v)))
         busy = sum(u for _, u, _ in under_way.values())
         free = max(0.0, v - busy)
@@ -261,22 +263,3 @@ def run_loop(
         "max_mip_gap": float(np.nanmax(planner.gaps[g0:])) if planner.gaps[g0:] else None,
     }
     return LoopResult(per, disp, summary)
-
-
-def compare_policies(
-    case: InfraCase,
-    cfg: EmergencyConfig,
-    damage: pd.DataFrame,
-    seeds: list[int],
-    policies=POLICIES,
-    **kw,
-) -> pd.DataFrame:
-    """Every policy on the same events (same damage, same random durations per seed)."""
-    monitor = Monitor(case)
-    planner = Planner(case)
-    rows = []
-    for s in seeds:
-        for p in policies:
-            r = run_loop(case, cfg, damage, p, seed=s, monitor=monitor, planner=planner, **kw)
-            rows.append(r.summary)
-    return pd.DataFrame(rows)

@@ -1,0 +1,39 @@
+"""Checked option types of the ``emergency`` commands (built on :mod:`resiliopt.cli._options`).
+
+Each is refused while the command line is read (exit 2, one message quoting what was typed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from resiliopt.cli._options import Number, name_list
+from resiliopt.emergency.response import POLICIES
+
+TIME = Number(float, 0.0, 1e9, what="a time stamp (a number >= 0)")
+SEEDS = Number(int, 1, 1000, what="a whole number of seeds")
+PERIODS = Number(int, 1, 1000, what="a whole number of periods")
+DISPERSION = Number(float, 0.0, 5.0, what="a log standard deviation")
+PRIOR_DISPERSION = Number(float, 0.0, 5.0, lo_open=True, what="a log standard deviation")
+STRENGTH = Number(float, 0.0, 1e6, lo_open=True, what="a prior strength (pseudo-observations)")
+SOLVERS = ("highs", "scip")
+
+
+def policy_list(raw: Any) -> str:
+    """Comma-separated policies of the loop (:data:`~resiliopt.emergency.response.POLICIES`),
+    at least one, none twice; returned as ``a,b`` without blanks."""
+    spec = name_list(raw)
+    bad = [p for p in spec.split(",") if p not in POLICIES]
+    if bad:
+        raise typer.BadParameter(f"unknown policy {bad[0]!r}; use {', '.join(POLICIES)}")
+    return spec
+
+
+def solver_name(raw: Any) -> str:
+    """``highs`` or ``scip``."""
+    name = str(raw).strip()
+    if name not in SOLVERS:
+        raise typer.BadParameter(f"{str(raw)!r} is not a solver; use {' or '.join(SOLVERS)}")
+    return name

@@ -1,0 +1,182 @@
+r"""Replay an event through the loop: every policy on the same random repair durations.
+
+For each seed :math:`s \in \{s_0, \dots, s_0 + n - 1\}` and each policy, one run of
+:func:`~resiliopt.emergency.response.run_loop` from the damage observed at the event's first
+time stamp; the random durations of seed :math:`s` are drawn once per element from
+``SeedSequence([s, 7])`` (:func:`~resiliopt.emergency.response.sample_durations`), so every
+policy meets the same durations (common random numbers). One
+:class:`~resiliopt.emergency.monitor.Monitor` and one
+:class:`~resiliopt.emergency.response.Planner` serve every run (the served-demand LP and the
+td-INDP models are built once and re-solved). docs/emergency.md, "Respond".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from resiliopt._atomic import atomic_directory
+from resiliopt.case.infra import InfraCase
+from resiliopt.emergency.config import EmergencyConfig
+from resiliopt.emergency.event import Event, RoadAccess
+from resiliopt.emergency.monitor import Monitor, damaged_of, observed_states
+from resiliopt.emergency.operations import Progress, check_out, open_event, records, write_tables
+from resiliopt.emergency.plots import gantt_plot, levels_plot, served_plot
+from resiliopt.emergency.response import POLICIES, Planner, run_loop
+from resiliopt.errors import InputError
+
+
+@dataclass
+class ReplayResult:
+    """Tidy tables of every (policy, seed) run: each row names its ``policy`` and ``seed``."""
+
+    case: str
+    event: Path
+    synthetic: bool
+    level_names: list[str]
+    policies: list[str]
+    seeds: list[int]
+    #: kind, layer, element: the damage at the event's first time stamp
+    damaged: pd.DataFrame
+    #: one row per run: policy, seed, periods, unserved_area, tier1_unserved_area,
+    #: periods_to_full_service, periods_to_all_repaired, deferred, max_level, max_mip_gap
+    summary: pd.DataFrame
+    #: one row per run and period: period, level..., indicators..., resources, horizon,
+    #: damaged, under_way, started, unreachable, policy, seed
+    periods: pd.DataFrame
+    #: one row per travel or repair: period, crew, kind, layer, element, action, start, end,
+    #: travel_hours, policy, seed
+    dispatch: pd.DataFrame
+
+    def run(self, policy: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``(periods, dispatch)`` of one run, without the policy and seed columns."""
+        out = []
+        for df in (self.periods, self.dispatch):
+            one = df[(df["policy"] == policy) & (df["seed"] == seed)]
+            out.append(one.drop(columns=["policy", "seed"]).reset_index(drop=True))
+        return out[0], out[1]
+
+    def as_dict(self) -> dict:
+        return {
+            "case": self.case,
+            "event": str(self.event),
+            "synthetic": self.synthetic,
+            "damaged": len(self.damaged),
+            "summary": records(self.summary),
+        }
+
+
+def write_replay(result: ReplayResult, folder: Path) -> None:
+    """``summary.csv``, ``periods.csv``, ``dispatch.csv`` and, for the first policy at the first
+    seed, the levels, served-demand and dispatch (Gantt) plots."""
+    write_tables(folder, {"summary": result.summary, "periods": result.periods, "dispatch": result.dispatch})
+    pol = result.policies[0]
+    per, disp = result.run(pol, result.seeds[0])
+    levels_plot(per, result.level_names, folder, f"{result.case}: levels, {pol} loop")
+    served_plot(per, folder, f"{result.case}: served demand per layer, {pol} loop")
+    gantt_plot(disp, folder, f"{result.case}: dispatch plan, {pol} loop")
+
+
+def check_policies(policies: list[str] | tuple[str, ...] | str) -> list[str]:
+    """The policy names (a list, or comma-separated); InputError (``--policies``) for none or
+    an unknown one."""
+    if isinstance(policies, str):
+        policies = policies.split(",")
+    pols = [p.strip() for p in policies if p.strip()]
+    bad = [p for p in pols if p not in POLICIES]
+    if not pols or bad:
+        raise InputError(
+            f"unknown policy {bad[0] if bad else '(none)'}; use {', '.join(POLICIES)}", location="--policies"
+        )
+    return pols
+
+
+def replay_damage(
+    case: InfraCase,
+    cfg: EmergencyConfig,
+    damage: pd.DataFrame,
+    policies: list[str] | tuple[str, ...] | str = POLICIES,
+    seeds: list[int] | tuple[int, ...] = (0,),
+    roads: RoadAccess | None = None,
+    period_hours: float = 24.0,
+    dispersion: float = 0.5,
+    max_periods: int = 40,
+    progress: Progress | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Every policy from ``damage`` (kind, layer, element) at every seed (seed-major order):
+    ``(summary, periods, dispatch)``, the tidy tables of :class:`ReplayResult`."""
+    pols = check_policies(policies)
+    mon, planner = Monitor(case), Planner(case)
+    summary, per, disp = [], [], []
+    total, done = len(pols) * len(seeds), 0
+    if progress is not None:
+        progress(0, total)
+    for s in seeds:
+        for p in pols:
+            r = run_loop(
+                case,
+                cfg,
+                damage,
+                p,
+                roads=roads,
+                period_hours=period_hours,
+                seed=s,
+                dispersion=dispersion,
+                max_periods=max_periods,
+                monitor=mon,
+                planner=planner,
+            )
+            summary.append(r.summary)
+            per.append(r.periods.assign(policy=p, seed=s))
+            disp.append(r.dispatch.assign(policy=p, seed=s))
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    return pd.DataFrame(summary), pd.concat(per, ignore_index=True), pd.concat(disp, ignore_index=True)
+
+
+def replay(
+    case: str | Path | InfraCase,
+    event: str | Path | Event,
+    policies: list[str] | tuple[str, ...] | str = POLICIES,
+    seeds: int = 1,
+    seed: int = 0,
+    max_periods: int = 40,
+    dispersion: float = 0.5,
+    out: str | Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> ReplayResult:
+    """Replay the event's damage (its first time stamp) through the loop under every policy
+    and ``seeds`` draws of the random repair durations (seeds ``seed`` ... ``seed + seeds - 1``,
+    log-sd ``dispersion``), each run at most ``max_periods`` periods. With ``out``, the tables
+    and plots are written there (:func:`write_replay`). ``progress(done, total)`` after each run."""
+    pols = check_policies(policies)
+    if seeds < 1:
+        raise InputError(f"needs at least one seed (got {seeds})", location="--seeds")
+    check_out(out, "replay", force)
+    c, ev, cfg = open_event(case, event)
+    _, s0 = observed_states(ev.observations)[0]
+    dmg = damaged_of(s0)
+    run_seeds = [seed + k for k in range(seeds)]
+    summary, per, disp = replay_damage(
+        c, cfg, dmg, pols, run_seeds, ev.roads, ev.spec.period_hours, dispersion, max_periods, progress
+    )
+    res = ReplayResult(
+        case=c.name,
+        event=ev.path,
+        synthetic=ev.spec.synthetic,
+        level_names=list(cfg.names),
+        policies=pols,
+        seeds=run_seeds,
+        damaged=dmg,
+        summary=summary,
+        periods=per,
+        dispatch=disp,
+    )
+    if out is not None:
+        with atomic_directory(out, "emergency replay", force) as tmp:
+            write_replay(res, tmp)
+    return res
