@@ -10,7 +10,6 @@ from typing import Any
 import typer
 
 from resiliopt.cli._options import Number, name_list
-from resiliopt.emergency.response import POLICIES
 
 TIME = Number(float, 0.0, 1e9, what="a time stamp (a number >= 0)")
 SEEDS = Number(int, 1, 1000, what="a whole number of seeds")
@@ -24,6 +23,9 @@ SOLVERS = ("highs", "scip")
 def policy_list(raw: Any) -> str:
     """Comma-separated policies of the loop (:data:`~resiliopt.emergency.response.POLICIES`),
     at least one, none twice; returned as ``a,b`` without blanks."""
+    # lazy: the library loads Pyomo, HiGHS and networkx (resiliopt/cli/emergency.py's doc)
+    from resiliopt.emergency.response import POLICIES
+
     spec = name_list(raw)
     bad = [p for p in spec.split(",") if p not in POLICIES]
     if bad:

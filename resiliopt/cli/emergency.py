@@ -4,6 +4,8 @@ EVENT is an event folder or its ``event.yaml`` (observations, roads, levels), or
 observations file (CSV or YAML); the levels then come from the case's ``emergency:`` section.
 Each command parses its options, calls one function of :mod:`resiliopt.emergency.operations`
 or :mod:`resiliopt.emergency.replay` (which also writes ``--out``) and prints its result.
+The library is imported when a command runs: it loads Pyomo, HiGHS and networkx (1.4-1.7 s
+measured with ``python -X importtime``), which ``resiliopt --help`` and the other commands skip.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ from resiliopt.cli import _emergency_options as eopt
 from resiliopt.cli import _options as opt
 from resiliopt.cli import app
 from resiliopt.cli._output import plain_console, print_json
-from resiliopt.emergency.operations import diagnose_event, learn_from_event, monitor_event, respond_event
-from resiliopt.emergency.replay import replay
 
 console = plain_console()
 note = plain_console(stderr=True)
@@ -73,6 +73,8 @@ def monitor_cmd(
     case: str = CASE, event: str = EVENT, as_json: bool = JSON, out: str = OUT, force: bool = opt.FORCE
 ) -> None:
     """Indicators and the emergency level at every time stamp of the observations."""
+    from resiliopt.emergency.operations import monitor_event  # lazy: slow to import (module doc)
+
     with _bar("monitor", not as_json) as progress:
         res = monitor_event(case, event, out, force, progress=progress)
     if as_json:
@@ -96,6 +98,8 @@ def diagnose_cmd(
 ) -> None:
     """What is lost where, binding capacities and their prices, critical elements, single points
     of failure now, and which damaged sites the crews cannot reach."""
+    from resiliopt.emergency.operations import diagnose_event  # lazy: slow to import (module doc)
+
     res = diagnose_event(case, event, time, top, out, force)
     if as_json:
         print_json(res.as_dict())
@@ -119,6 +123,8 @@ def respond_cmd(
 ) -> None:
     """One re-plan: the td-INDP over the level's horizon from the observed state at --time,
     with the level's resources and tier-1 share; checked against the input data."""
+    from resiliopt.emergency.operations import respond_event  # lazy: slow to import (module doc)
+
     res = respond_event(case, event, time, solver, out, force)
     if as_json:
         print_json(res.as_dict())
@@ -156,6 +162,8 @@ def replay_cmd(
 ) -> None:
     """Replay the event's damage through the loop: closed loop vs open loop vs priority rules
     on the same random repair durations; levels, dispatch plans, served demand per layer."""
+    from resiliopt.emergency.replay import replay  # lazy: slow to import (module doc)
+
     with _bar("replay", not as_json) as progress:
         res = replay(
             case, event, policies, seeds, seed, max_periods, dispersion, out, force, progress=progress
@@ -182,6 +190,8 @@ def learn_cmd(
 ) -> None:
     """Fit element fragility (lognormal, maximum likelihood against the observed PGA) and
     update repair durations (lognormal, Bayesian); write an updated case."""
+    from resiliopt.emergency.operations import learn_from_event  # lazy: slow to import (module doc)
+
     res = learn_from_event(case, event, prior_dispersion, prior_strength, out, force)
     if as_json:
         print_json(res.learned)
