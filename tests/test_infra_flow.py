@@ -98,14 +98,15 @@ def test_certificates_on_shelby(ext):
 
 
 def test_input_certificate_catches_bad_solutions(toy):
-    r = InfraFlow(toy).solve(toy.damage_scenario("st-cut"))
+    failed = toy.damage_scenario("st-cut")
+    r = InfraFlow(toy).solve(failed)
     bad = dataclasses.replace(r, links=r.links.copy())
     bad.links.loc[bad.links["link"] == "ST", "flow_forward"] = 1.0  # flow on a failed link
-    cert = certify_flow(toy, bad)
+    cert = certify_flow(toy, failed, bad)
     assert not cert.passed and cert.failed_carry > 0
     bad = dataclasses.replace(r, nodes=r.nodes.copy())
     bad.nodes.loc[bad.nodes["element"] == "U", "price"] -= 5.0  # a wrong dual
-    cert = certify_flow(toy, bad)
+    cert = certify_flow(toy, failed, bad)
     assert not cert.passed and cert.gap > 1e-3
 
 

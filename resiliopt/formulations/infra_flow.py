@@ -73,7 +73,10 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from resiliopt.case.infra import KEY, InfraCase
+from resiliopt.case.infra_reach import COLUMNS as UNSERVABLE_COLUMNS
+from resiliopt.case.infra_reach import unservable_by_layer, unservable_demand
 from resiliopt.errors import InputError, SolveError
+from resiliopt.formulations.infra_certificate import FlowCertificate, certify_flow
 from resiliopt.solvers.certificate import Certificate, certify
 from resiliopt.solvers.highs import new_highs
 from resiliopt.solvers.matrix import to_matrix
@@ -171,11 +174,11 @@ def build_flow_model(case: InfraCase, objective: str = "cost", weights: str = "s
     m.supply_function = pyo.Constraint(m.Ns, rule=lambda m, *i: m.unused[i] + b[i] * m.w[i] >= b[i])
     m.demand_function = pyo.Constraint(m.Nd, rule=lambda m, *i: m.unmet[i] - b[i] * m.w[i] >= -b[i])
     dep = case.dependencies
-    dep_idx = list(range(len(dep)))
-    ee = list(zip(dep["dependee_layer"], dep["dependee"], strict=True))
-    er = list(zip(dep["depender_layer"], dep["depender"], strict=True))
-    loss = dep["loss"].astype(float).tolist()
-    m.D = pyo.Set(initialize=dep_idx, ordered=True, doc="dependencies (row of the table)")
+    dep_idx = list(dep.index)  # the row labels of the case's table (the result keys its duals by them)
+    ee = dict(zip(dep_idx, zip(dep["dependee_layer"], dep["dependee"], strict=True), strict=True))
+    er = dict(zip(dep_idx, zip(dep["depender_layer"], dep["depender"], strict=True), strict=True))
+    loss = dict(zip(dep_idx, dep["loss"].astype(float), strict=True))
+    m.D = pyo.Set(initialize=dep_idx, ordered=True, doc="dependencies (row label of the table)")
     m.dependency = pyo.Constraint(m.D, rule=lambda m, d: m.w[er[d]] - loss[d] * m.w[ee[d]] <= 1 - loss[d])
 
     nd = nodes.set_index(["layer", "node"])
@@ -206,7 +209,16 @@ class FlowResult:
     ``links``: layer, link, from, to, capacity, failed, flow_forward, flow_backward,
     capacity_value (objective decrease per extra unit of capacity in both directions, >= 0).
     ``layers``: layer, demand, served, unserved, served_share, supply, supply_used.
-    ``dependencies``: the dependency table with ``dual`` (d objective / d rhs) and ``binding``.
+    ``dependencies``: the dependency rows of the model with ``dual`` (d objective / d rhs) and
+    ``binding``.
+    ``unservable``: demand nodes that nothing can serve under the failed set, found on the input
+    graph, independent of the LP (:func:`resiliopt.case.infra_reach.unservable_demand`): layer,
+    node, demand (lost), reason (failed, dependency, no supply), cause. Their demand is in
+    ``unserved`` like any other; this table names it.
+
+    ``status``: ``optimal`` when HiGHS reports an optimum and no certificate that ran failed,
+    ``unverified`` when one failed (``solver_status`` keeps HiGHS's word); ``certified``: both
+    certificates ran and passed.
     """
 
     status: str
@@ -219,7 +231,20 @@ class FlowResult:
     arcs: pd.DataFrame
     duals: dict[str, pd.DataFrame] = field(repr=False)
     certificate: Certificate | None = None
-    input_certificate: object | None = None
+    input_certificate: FlowCertificate | None = None
+    unservable: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNSERVABLE_COLUMNS))
+    unservable_layers: list[dict] = field(default_factory=list)
+    solver_status: str = "optimal"
+
+    @property
+    def certified(self) -> bool:
+        """Both certificates ran and passed."""
+        return bool(
+            self.certificate is not None
+            and self.input_certificate is not None
+            and self.certificate.passed
+            and self.input_certificate.passed
+        )
 
     @property
     def served_value(self) -> float:
@@ -227,16 +252,21 @@ class FlowResult:
         return float(self.layers["weighted_demand"].sum() - self.objective)
 
     def to_dict(self) -> dict:
+        """The JSON view: status, objective, layers, the unservable demand per layer (with its
+        nodes) and both certificates."""
         d = {
             "status": self.status,
+            "solver_status": self.solver_status,
+            "certified": self.certified,
             "objective": self.objective,
             "objective_kind": self.objective_kind,
             "layers": self.layers.to_dict("records"),
+            "unservable": self.unservable_layers,
         }
         if self.certificate is not None:
             d["certificate"] = self.certificate.to_dict()
         if self.input_certificate is not None:
-            d["input_certificate"] = self.input_certificate.to_dict()
+            d["input_certificate"] = self.input_certificate.details()
         return d
 
 
@@ -349,6 +379,8 @@ class InfraFlow:
         y = np.asarray(sol.row_dual, float)
         z = np.asarray(sol.col_dual, float)
         res = self._tables(obj, x, y, fn, fl)
+        res.unservable = unservable_demand(self.case, failed)
+        res.unservable_layers = unservable_by_layer(self.case, res.unservable)
         if certificate:
             lp = self.lp
             lp_now = type(lp)(**{**lp.__dict__})
@@ -358,9 +390,10 @@ class InfraFlow:
             )
             lp_now.col_ub[self.w_cols] = np.where(fn, 0.0, 1.0)
             res.certificate = certify(lp_now, x, y, z)
-            from resiliopt.formulations.infra_certificate import certify_flow
-
-            res.input_certificate = certify_flow(self.case, res, self.objective_kind, self.weights)
+            # the input certificate reads the damage given and the case tables, not the model's
+            res.input_certificate = certify_flow(self.case, failed, res, self.objective_kind, self.weights)
+            if not (res.certificate.passed and res.input_certificate.passed):
+                res.status = "unverified"
         return res
 
     def _tables(self, obj, x, y, fn, fl) -> FlowResult:
@@ -422,8 +455,9 @@ class InfraFlow:
         arcs["capacity_derivative"] = dcap
         dl = arcs.groupby(["layer", "link"])["capacity_derivative"].sum().reindex(ix).to_numpy()
         ltab["capacity_value"] = -dl
-        dep = case.dependencies.copy()
-        dep["dual"] = [y[row[("dependency", d)]] for d in range(len(dep))]
+        dep = case.dependencies.loc[list(self.model.D)].copy()  # the rows the model has
+        dep["dual"] = [y[row[("dependency", d)]] for d in self.model.D]
+        dep = dep.reset_index(drop=True)
         wl = pd.Series(w, index=self._node_index)
         lhs = (
             wl.reindex(pd.MultiIndex.from_frame(dep[["depender_layer", "depender"]])).to_numpy()
