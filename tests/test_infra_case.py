@@ -209,3 +209,156 @@ def test_json_schema_export(tmp_path):
     assert "infra_case" in docs and "from" in docs["infra_links"]["properties"]
     assert main(["infra", "schema", "--out", str(tmp_path / "s")]) == 0
     assert (tmp_path / "s" / "infra_nodes.schema.json").is_file()
+
+
+# --------------------------------------------------------------------------- numbers are numbers
+@pytest.mark.parametrize(
+    "edit, location, message",
+    [
+        (lambda r: r["resources"][0].update(per_period="3"), "resources[0].per_period", "valid number"),
+        (lambda r: r["nodes"][2].update(demand="-4"), "nodes[2].demand", "valid number (got '-4')"),
+        (lambda r: r["links"][1].update(capacity=True), "links[1].capacity", "valid number (got True)"),
+        (lambda r: r["links"][1].update(flow_cost="1"), "links[1].flow_cost", "valid number"),
+        (lambda r: r["nodes"][0].update(tier=1.0), "nodes[0].tier", "valid integer (got 1.0)"),
+        (lambda r: r["links"][0].update(two_way=1), "links[0].two_way", "valid boolean (got 1)"),
+        (lambda r: r["dependencies"][0].update(loss="1"), "dependencies[0].loss", "valid number"),
+        (lambda r: r["nodes"][2].update(demand=-2e12), "nodes[2].demand", "-2e+12 is beyond the limit"),
+        (lambda r: r["links"][3].update(capacity=1e308), "links[3].capacity", "1e+308 is beyond the limit"),
+        (lambda r: r["links"][3].update(repair_cost=1.5e12), "links[3].repair_cost", "beyond the limit"),
+        (lambda r: r["nodes"][3].update(unmet_penalty=1e13), "nodes[3].unmet_penalty", "beyond the limit"),
+        (lambda r: r["nodes"][0].update(demand=float("nan")), "nodes[0].demand", "finite number"),
+        (lambda r: r["links"][0].update(capacity=float("inf")), "links[0].capacity", "finite number"),
+        (lambda r: r["resources"][0].update(per_period=1e13), "resources[0].per_period", "beyond the limit"),
+        (lambda r: r["nodes"][1].update(x=1e9), "nodes[1].x", "coordinate 1e+09 is beyond 1e+08"),
+        (lambda r: r["nodes"][1].update(y=-1e308), "nodes[1].y", "coordinate -1e+308"),
+        (
+            lambda r: r.update(damage_scenarios=["a-down", "st-cut", "none", "st-cut"]),
+            "damage_scenarios[3]",
+            "'st-cut' is listed twice: damage_scenarios[1] has it too",
+        ),
+        (
+            lambda r: r["damage"].append(dict(r["damage"][0])),
+            "damage[2]",
+            "duplicate row (scenario, kind, layer, element): damage[0] has it too",
+        ),
+        (
+            lambda r: r["nodes"].append(dict(r["nodes"][1])),
+            "nodes[7].node",
+            "duplicate node 'A' in layer 'power': nodes[1] has it too",
+        ),
+        (
+            lambda r: r["resources"].append(dict(r["resources"][0])),
+            "resources[1].resource",
+            "duplicate resource 'crew': resources[0] has it too",
+        ),
+    ],
+)
+def test_strict_numbers_limits_and_duplicates(tmp_path, edit, location, message):
+    raw = toy_raw()
+    edit(raw)
+    err = _err(write_case(tmp_path, raw))
+    assert err.file == str(tmp_path / "case.yaml")
+    assert err.location == location
+    assert message in err.message, err.message
+
+
+def test_quoted_number_in_yaml_text_is_refused(tmp_path):
+    """`per_period: '3'` written by hand (not via a dumper) is a string, refused."""
+    text = TOY.read_text().replace("per_period: 2", "per_period: '3'")
+    assert "per_period: '3'" in text
+    p = tmp_path / "case.yaml"
+    p.write_text(text)
+    err = _err(p)
+    assert err.location == "resources[0].per_period" and "(got '3')" in err.message
+
+
+def test_a_sane_coordinate_and_the_limit_itself_pass(tmp_path):
+    raw = toy_raw()
+    raw["nodes"][0].update(x=-9.0e7, y=4.2e6)  # metres of a projected system
+    raw["links"][0].update(capacity=1e12)
+    c = load_infra_case(write_case(tmp_path, raw))
+    assert c.nodes.loc[0, "x"] == -9.0e7 and c.links.loc[0, "capacity"] == 1e12
+
+
+@pytest.mark.parametrize(
+    "cell, message",
+    [
+        ("1e13", "1e+13 is beyond the limit of 1e+12"),
+        ("nan", "finite number (got 'nan')"),
+        ("inf", "finite number (got 'inf')"),
+        ("-1", "greater than or equal to 0 (got '-1')"),
+        ("1e400", "finite number (got '1e400')"),
+    ],
+)
+def test_csv_numbers_name_file_row_line_column_and_value(tmp_path, cell, message):
+    def bad(rows):
+        rows[4]["capacity"] = cell
+        return rows
+
+    err = _err(csv_case(tmp_path, bad))
+    assert err.file == str(tmp_path / "links.csv")
+    assert err.location == "row 5 (line 6), column 'capacity'"
+    assert message in err.message, err.message
+
+
+def test_several_problems_first_line_and_an_indented_list(tmp_path):
+    def bad(rows):
+        rows[0]["capacity"] = "lots"
+        rows[2]["flow_cost"] = "1e30"
+        return rows
+
+    p = csv_case(tmp_path, bad)
+    raw = yaml.safe_load(p.read_text())
+    raw["dependencies"][0]["loss"] = 2  # a record error in case.yaml too
+    p.write_text(yaml.safe_dump(raw, sort_keys=False))
+    err = _err(p)
+    lines = str(err).splitlines()
+    assert err.file.endswith("links.csv") and err.location == "row 1 (line 2), column 'capacity'"
+    assert lines[0].endswith("[3 errors]") and "got 'lots'" in lines[0]
+    assert lines[1].startswith("  row 3 (line 4), column 'flow_cost': 1e+30 is beyond the limit of 1e+12")
+    assert lines[1].endswith("(got '1e30')")
+    assert lines[2].startswith("  case.yaml dependencies[0].loss: Input should be less than or equal to 1")
+    assert "; " not in lines[0].split(": ", 3)[-1].split(" [")[0]
+
+    # rules across rows: all of them, in one message
+    raw = toy_raw()
+    raw["links"][0]["to"] = "Z"
+    raw["nodes"].append(dict(raw["nodes"][1]))
+    raw["dependencies"][1]["depender"] = "Q"
+    (tmp_path / "inline").mkdir()
+    err = _err(write_case(tmp_path / "inline", raw))
+    lines = str(err).splitlines()
+    assert "[3 errors in this file]" in lines[0] and err.location == "nodes[7].node"
+    assert lines[1] == "  links[0].to: link end 'Z' is not a node of layer 'power'"
+    assert lines[2] == "  dependencies[1].depender: depender 'Q' is not a node of layer 'power'"
+
+
+def test_cli_validate_refuses_a_string_number(tmp_path, capsys):
+    raw = toy_raw()
+    raw["resources"][0]["per_period"] = "3"
+    assert main(["infra", "validate", str(write_case(tmp_path, raw))]) == 2
+    err = capsys.readouterr().err
+    assert "case.yaml: resources[0].per_period: Input should be a valid number (got '3')" in err
+    assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- unservable demand
+def test_validate_warns_about_demand_no_supply_reaches(tmp_path, capsys):
+    raw = toy_raw()
+    raw["nodes"].append({"layer": "water", "node": "V", "demand": -2.5})  # on no link
+    raw["layers"].append({"layer": "gas", "commodity": "gas", "unit": "kcf"})
+    raw["nodes"].append({"layer": "gas", "node": "g1", "demand": -1.0})  # a layer without supply
+    raw["nodes"].append({"layer": "gas", "node": "g2", "demand": 0.0})
+    raw["links"].append({"layer": "gas", "link": "g12", "from": "g1", "to": "g2", "capacity": 1})
+    p = write_case(tmp_path, raw)
+    assert main(["infra", "validate", str(p), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(u["layer"], u["demand"], u["nodes"]) for u in out["unservable"]] == [
+        ("water", 2.5, ["V"]),
+        ("gas", 1.0, ["g1"]),
+    ]
+    assert out["unservable"][0]["share"] == pytest.approx(2.5 / 9.5)
+    assert len(out["warnings"]) == 2 and "the layer has no supply" in out["warnings"][1]
+    assert "'water'" in out["warnings"][0] and ": V" in out["warnings"][0]
+    # the bundled cases serve everything when intact
+    assert load_infra_case("shelby-extended").summary()["warnings"] == []

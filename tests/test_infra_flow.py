@@ -110,6 +110,43 @@ def test_input_certificate_catches_bad_solutions(toy):
     assert not cert.passed and cert.gap > 1e-3
 
 
+def test_unservable_demand_is_named(toy):
+    """a-down: B (only via A), T and U (S is down through its dependency on A) can never be
+    served; C is short of capacity only, so it is not in the table."""
+    r = InfraFlow(toy).solve(toy.damage_scenario("a-down"))
+    u = r.unservable.set_index("node")
+    assert sorted(u.index) == ["B", "T", "U"] and (u["reason"] == "no supply").all()
+    assert u["demand"].to_dict() == {"B": 4.0, "T": 3.0, "U": 4.0}
+    served = r.nodes.set_index("element")["served"]
+    assert (served[u.index] == 0).all() and served["C"] == pytest.approx(3.0)
+    d = r.to_dict()
+    assert [(x["layer"], x["demand"], x["nodes"]) for x in d["unservable"]] == [
+        ("power", 4.0, ["B"]),
+        ("water", 7.0, ["T", "U"]),
+    ]
+    assert d["unservable"][1]["share"] == pytest.approx(1.0) and d["status"] == "optimal"
+    # T failed: T itself, and C through its cyber dependency on T
+    r = InfraFlow(toy).solve(failed_table([("node", "water", "T")]))
+    u = r.unservable.set_index("node")
+    assert u.loc["T", "reason"] == "failed" and u.loc["C", ["reason", "cause"]].tolist() == [
+        "dependency",
+        "water:T",
+    ]
+    assert InfraFlow(toy).solve().unservable.empty
+
+
+def test_demand_on_no_link_is_solved_and_named(toy):
+    nodes = pd.concat([toy.nodes, toy.nodes[toy.nodes["node"] == "B"].assign(node="V")], ignore_index=True)
+    case = dataclasses.replace(toy, nodes=nodes)
+    r = InfraFlow(case).solve()
+    assert r.status == "optimal" and r.certified
+    assert r.unservable[["layer", "node", "demand", "reason"]].values.tolist() == [
+        ["power", "V", 4.0, "no supply"]
+    ]
+    assert r.nodes.set_index("element").loc["V", "unserved"] == pytest.approx(4.0)
+    assert r.to_dict()["unservable"][0]["share"] == pytest.approx(4 / 13)
+
+
 def test_unknown_failed_element(toy):
     with pytest.raises(InputError, match="not in layer"):
         solve_flow(toy, failed_table([("node", "power", "Z")]))
@@ -208,6 +245,17 @@ def test_property_any_failed_set(failed, objective):
     r = _TOY_FLOW[objective].solve(d)
     assert r.certificate.passed and r.input_certificate.passed
     c = cascade(_TOY_CASE, d)
+    # unservable demand (graph only) gets nothing in the LP; its down nodes are the cascade's
+    served = r.nodes.set_index(["layer", "element"])["served"]
+    u = r.unservable
+    assert (served.reindex(pd.MultiIndex.from_frame(u[["layer", "node"]])).abs() <= 1e-9).all()
+    down = c.final[(c.final["kind"] == "node") & (c.final["functionality"] <= 0)]
+    dem = set(
+        zip(_TOY_CASE.nodes["layer"], _TOY_CASE.nodes["node"], _TOY_CASE.nodes["demand"] < 0, strict=True)
+    )
+    want = {(la, n) for la, n in zip(down["layer"], down["element"], strict=True) if (la, n, True) in dem}
+    got = u[u["reason"] != "no supply"]
+    assert set(zip(got["layer"], got["node"], strict=True)) == want
     assert _TOY_NODEP[objective].objective_under(c.failed) == pytest.approx(r.objective, abs=1e-9)
     if failed:
         fewer = _TOY_FLOW[objective].objective_under(failed_table(failed[:-1]))

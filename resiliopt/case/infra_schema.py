@@ -10,17 +10,40 @@ between existing nodes, ...) are checked by :func:`resiliopt.case.infra.load_inf
 
 Units: every quantity of a layer (demand, capacity) is in the layer's ``unit``; costs are in the
 case's ``currency``; times in repair periods.
+
+Numbers are numbers, as in every input (:mod:`resiliopt.schemas`): a string (``'3'``) or a
+boolean where a number is expected is refused in YAML (a CSV cell has no type of its own and is
+read as the field's type), and so are ``.nan``, ``.inf`` and any value beyond
+:data:`~resiliopt.schemas.LIMIT` (1e12) in absolute value; coordinates are at most
+:data:`COORD_LIMIT` in absolute value. Every rule is listed in docs/formats.md.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from resiliopt.schemas import NonNeg, Num
+
+#: the largest absolute value of a coordinate: degrees, km, or metres of any projected system
+#: (Web Mercator reaches 2.0e7 m); a larger one is a unit or typing mistake
+COORD_LIMIT = 1e8
+
+
+def _coordinate(v: float | None) -> float | None:
+    if v is not None and abs(v) > COORD_LIMIT:
+        raise ValueError(
+            f"coordinate {v:g} is beyond {COORD_LIMIT:g} in absolute value (degrees, km or metres "
+            "of a projected system are all smaller)"
+        )
+    return v
+
 
 Id = Annotated[str, Field(min_length=1, description="identifier")]
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Real = Annotated[float, Field(allow_inf_nan=False)]
+Real = Num  # finite, strict (no strings or booleans), at most LIMIT in absolute value
+Coord = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_coordinate)]
+Share = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 DEPENDENCY_TYPES = ("physical", "cyber", "geographic", "logical")
 ELEMENT_KINDS = ("node", "link")
@@ -52,10 +75,12 @@ class Node(Row):
     unmet_penalty: NonNeg = Field(
         1.0, description="M-_i: cost per unit of unmet demand delta- (currency/unit)"
     )
-    tier: int = Field(3, ge=1, le=3, description="priority tier: 1 core service, 2, 3 (default: no priority)")
+    tier: int = Field(
+        3, strict=True, ge=1, le=3, description="priority tier: 1 core service, 2, 3 (default: no priority)"
+    )
     population: NonNeg = Field(0.0, description="people served by the node")
-    x: Real | None = Field(None, description="longitude or east coordinate (plots only)")
-    y: Real | None = Field(None, description="latitude or north coordinate (plots only)")
+    x: Coord | None = Field(None, description="longitude or east coordinate (plots only)")
+    y: Coord | None = Field(None, description="latitude or north coordinate (plots only)")
     node_type: str = Field("", description="free text, e.g. 'Pumping Station'")
 
 
@@ -69,7 +94,7 @@ class Link(Row):
     repair_cost: NonNeg = Field(0.0, description="f_ij: cost of repairing the link (currency)")
     repair_time: NonNeg = Field(1.0, description="periods a repair takes")
     resource_use: NonNeg = Field(1.0, description="h_ij: units of repair resource one repair uses per period")
-    two_way: bool = Field(True, description="usable in both directions, each up to capacity")
+    two_way: bool = Field(True, strict=True, description="usable in both directions, each up to capacity")
     length_km: NonNeg | None = Field(None, description="length (km), information only")
     link_type: str = Field("", description="free text, e.g. 'Water pipe'")
 
@@ -82,7 +107,7 @@ class Dependency(Row):
     type: Literal["physical", "cyber", "geographic", "logical"] = Field(
         "physical", description="Rinaldi et al. (2001) class of the dependency"
     )
-    loss: float = Field(
+    loss: Share = Field(
         1.0,
         gt=0,
         le=1,
@@ -121,7 +146,7 @@ class FailureProbability(Row):
     kind: Literal["node", "link"]
     layer: Id
     element: Id
-    p: float = Field(ge=0, le=1, description="probability that the element fails")
+    p: Share = Field(ge=0, le=1, description="probability that the element fails")
 
 
 TABLE_ROWS: dict[str, type[Row]] = {
