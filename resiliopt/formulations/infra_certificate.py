@@ -118,12 +118,10 @@ class FlowCertificate:
         return not self.problems and all(math.isfinite(v) and v <= self.tol for v in vals)
 
     def to_dict(self) -> dict:
-        """The numbers (non-finite ones as None), ``tol`` and ``passed``; see :meth:`details`."""
-        out = {}
-        for k in (*CHECKS, "complementary_slackness", "primal_objective", "dual_objective"):
-            v = float(getattr(self, k))
-            out[k] = v if math.isfinite(v) else None
-        return {**out, "tol": self.tol, "passed": self.passed}
+        """The numbers (floats; strict JSON writes a non-finite one as null), ``tol`` and
+        ``passed``; :meth:`details` adds where the worst violation is and the problems."""
+        keys = (*CHECKS, "complementary_slackness", "primal_objective", "dual_objective")
+        return {**{k: float(getattr(self, k)) for k in keys}, "tol": self.tol, "passed": self.passed}
 
     def details(self) -> dict:
         """:meth:`to_dict` with where the worst violation is and the problems (for JSON)."""
