@@ -371,6 +371,8 @@ class InfraFlow:
     # ----------------------------------------------------------------- full solve
     def solve(self, failed=None, certificate: bool = True) -> FlowResult:
         """Solve under a failed set and return tidy tables, with both certificates."""
+        if failed is not None and not isinstance(failed, pd.DataFrame):
+            failed = [tuple(r) for r in failed]  # read once here, again by the input certificate
         fn, fl = self.failed_masks(failed)
         self.set_failed(fn, fl)
         obj = self.run()
