@@ -110,6 +110,8 @@ def validate_cmd(case: str = CASE, as_json: bool = JSON) -> None:
         f"damage scenarios {summary['damage_scenarios']}, failure probabilities for "
         f"{summary['failure_probability_magnitudes'] or 'none'}"
     )
+    for w in summary.get("warnings", []):
+        console.print(f"warning: {w}")
 
 
 @infra_app.command("schema")
@@ -171,6 +173,13 @@ def served_cmd(
             f"{k} {v:.1e}" for k, v in d.items() if k not in ("passed", "tol") and "objective" not in k
         )
         console.print(f"{label}: {'passed' if cert.passed else 'FAILED'} ({shown})")
+    if not res.input_certificate.passed:
+        console.print(f"worst: {res.input_certificate.worst}")
+    for u in res.unservable_layers:
+        nodes = ", ".join(str(n) for n in u["nodes"][:8]) + (", ..." if len(u["nodes"]) > 8 else "")
+        console.print(
+            f"unservable {u['layer']}: {u['demand']:.6g} ({100 * u['share']:.3g} % of its demand) at {nodes}"
+        )
     for r in res.links.sort_values("capacity_value", ascending=False).head(3).itertuples(index=False):
         if r.capacity_value > 0:
             console.print(f"capacity value {r.layer} {r.link}: {r.capacity_value:.4g} per unit")
