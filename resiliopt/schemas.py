@@ -299,6 +299,11 @@ class Category(Strict):
     a: Pos = Field(description="response coefficient a of theta = a IM^b eps, rad")
     design_level: Level = Field(strict=True)
     retrofit_cost: NonNeg = Field(description="C_0 k: retrofit cost, billion CNY per thousand")
+    node_shares: dict[Id, Share] | None = Field(
+        None,
+        description="share of this category's buildings at each road node, summing to 1 (an imported "
+        "city: docs/import.md); default: the file's node_shares",
+    )
 
 
 class Buildings(Strict):
@@ -323,6 +328,10 @@ class Buildings(Strict):
         total = sum(self.node_shares.values())
         if not math.isclose(total, 1.0, abs_tol=1e-6):
             p.add("node_shares", f"the shares must sum to 1 (they sum to {total:.6g})")
+        for k, c in enumerate(self.categories):
+            own = sum(c.node_shares.values()) if c.node_shares is not None else 1.0
+            if not math.isclose(own, 1.0, abs_tol=1e-6):
+                p.add(f"categories[{k}].node_shares", f"the shares must sum to 1 (they sum to {own:.6g})")
         for sec in self.level_a:
             if sec not in SECTORS:
                 p.add(f"level_a.{sec}", f"{sec!r} is not a sector {SECTORS}")

@@ -92,6 +92,9 @@ def read_case(path: Path) -> CaseData:
         if node not in nodes:
             bad.append((f"node_shares.{node}", f"node {node!r} is not in {case.network}"))
     for k, c in enumerate(buildings.categories):
+        for node in c.node_shares or {}:
+            if node not in nodes:
+                bad.append((f"categories[{k}].node_shares.{node}", f"node {node!r} is not in {case.network}"))
         levels = buildings.level_a.get(c.sector, {})
         if levels and c.design_level not in levels:
             bad.append(
@@ -248,7 +251,7 @@ def _check_constraints(case: s.Case, path: Path, network, bridges, buildings) ->
         "links": links,
         "bridges": {b.id for b in bridges.bridges},
         "categories": {c.id for c in buildings.categories},
-        "nodes": set(buildings.node_shares),
+        "nodes": set(buildings.node_shares).union(*(c.node_shares or {} for c in buildings.categories)),
     }
     for name, c in case.constraints.items():
         for fld, ids in known.items():

@@ -132,7 +132,7 @@ def case_model(case: CaseData, variant: str | None = None, extension: Callable |
         for level, frac, a in options:
             if frac <= 0:
                 continue
-            for node, share in b.node_shares.items():
+            for node, share in (b.node_shares if cat.node_shares is None else cat.node_shares).items():
                 if share <= 0:
                     continue
                 suffix = "" if level == cat.design_level else f">{level}"
