@@ -75,6 +75,61 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _varint(buf: bytes, i: int) -> tuple[int, int]:
+    shift = value = 0
+    while True:
+        if i >= len(buf):
+            raise ValueError("varint past the end")
+        b = buf[i]
+        value |= (b & 0x7F) << shift
+        i += 1
+        if b < 0x80:
+            return value, i
+        shift += 7
+
+
+def pbf_damage(path: Path) -> str | None:
+    """Where a PBF file's block structure breaks: ``block k (type) at byte b: ...`` (None if whole).
+
+    A PBF file is a sequence of blocks, each a 4-byte big-endian length, a BlobHeader (protobuf:
+    field 1 the type, field 3 the size of the blob that follows) and the blob.
+    """
+    data = path.read_bytes()
+    pos, k = 0, 0
+    while pos < len(data):
+        k += 1
+        if pos + 4 > len(data):
+            return f"block {k} at byte {pos}: the file ends inside its length prefix"
+        n = int.from_bytes(data[pos : pos + 4], "big")
+        head = data[pos + 4 : pos + 4 + n]
+        if n > 64 * 1024 or len(head) < n:
+            return f"block {k} at byte {pos}: a header of {n} bytes, {len(head)} left in the file"
+        kind, size, i = "?", None, 0
+        try:
+            while i < len(head):
+                key, i = _varint(head, i)
+                if key & 7 == 2:
+                    ln, i = _varint(head, i)
+                    if key >> 3 == 1:
+                        kind = head[i : i + ln].decode("ascii", "replace")
+                    i += ln
+                elif key & 7 == 0:
+                    v, i = _varint(head, i)
+                    if key >> 3 == 3:
+                        size = v
+                else:
+                    raise ValueError(f"wire type {key & 7}")
+        except ValueError as exc:
+            return f"block {k} at byte {pos}: an unreadable block header ({exc})"
+        if size is None:
+            return f"block {k} ({kind}) at byte {pos}: its header gives no data size"
+        end = pos + 4 + n + size
+        if end > len(data):
+            return f"block {k} ({kind}) at byte {pos}: {size} bytes of data, the file ends {end - len(data)} bytes short"
+        pos = end
+    return None
+
+
 def read_osm(path: str | Path) -> OsmData:
     """Highway ways (with node coordinates) and building areas of an OSM file."""
     osmium = _osmium()
@@ -128,7 +183,11 @@ def read_osm(path: str | Path) -> OsmData:
         Handler().apply_file(str(path), locations=True, filters=[keys])
     except RuntimeError as exc:  # osmium reports every read error so
         msg = " ".join(str(exc).split())
-        where = None if "line" in msg or last["element"] is None else f"after {last['element']}"
+        where = None
+        if "PBF error" in msg:
+            where = pbf_damage(path)
+        if where is None and "line" not in msg and last["element"] is not None:
+            where = f"after {last['element']}"
         raise InputError(f"not a readable OpenStreetMap file ({msg})", path, where) from None
     data.counts = counts
     return data
