@@ -324,3 +324,31 @@ def test_helsinki_case_yaml_records_the_scenario():
     doc = yaml.safe_load((HELSINKI / "case.yaml").read_text())
     assert doc["hazard"]["pga"] == pytest.approx(gm.ba08_pga(6.5, 4.9695), abs=2e-4)
     assert set(doc["variants"]) == {"none", "buildings", "bridges"}
+
+
+def test_a_category_of_its_own_shares_is_checked(run_cli, small, tmp_path):
+    """categories[k].node_shares (the imported case's groups) sum to 1 and name network nodes."""
+    import shutil
+
+    out, _, _ = small
+    for shares, shown in (
+        ({"1": 0.5}, "categories[0].node_shares: the shares must sum to 1 (they sum to 0.5)"),
+        ({"999": 1.0}, "categories[0].node_shares.999: node '999' is not in network.yaml"),
+    ):
+        case = tmp_path / f"c{len(shown)}"
+        shutil.copytree(out, case)
+        doc = yaml.safe_load((case / "buildings.yaml").read_text())
+        doc["categories"][0]["node_shares"] = shares
+        (case / "buildings.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+        code, stdout, err = run_cli("validate", case)
+        assert code == 2 and shown in err, err
+
+
+def test_graphml_goes_to_the_graphml_importer(run_cli, tmp_path):
+    code, out, err = run_cli(
+        "import", "osm", bundled_data_dir() / "roads" / "example.graphml", "--out", tmp_path / "g"
+    )
+    assert code == 0, err
+    case = load_case(tmp_path / "g")
+    assert len(case.network.nodes) == 64  # data/roads/example.graphml (docs/roads.md)
+    assert "GraphML" in out

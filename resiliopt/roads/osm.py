@@ -55,11 +55,13 @@ import yaml
 
 from resiliopt import hazard
 from resiliopt._tables import write_csv
+from resiliopt.case import load_case
 from resiliopt.errors import InputError
 from resiliopt.roads import ground_motion as gm
 from resiliopt.roads.osm_buildings import CATEGORIES, SECTOR_OF, assign_nodes, measure
 from resiliopt.roads.osm_network import DRIVABLE, CapacityRule, Projection, build_network, node_key
 from resiliopt.roads.osm_read import read_osm
+from resiliopt.roads.osm_report import write_import_md
 
 PAPER_PGA = 0.25  # paper 004, 4.3
 RANGE_KM = 40.7  # Jayaram and Baker (2009), PGA, site conditions not clustered
@@ -124,8 +126,6 @@ def _dump(path: Path, doc: dict, header: str) -> None:
 
 
 def _template(opts: ImportOptions):
-    from resiliopt.case import load_case
-
     tpl = load_case(opts.template)
     bl = tpl.buildings
     cost = {(c.sector, c.design_level): c.retrofit_cost for c in bl.categories}
@@ -191,8 +191,6 @@ def _expected_demand(
 def case_from_osm(path: str | Path, out: str | Path, opts: ImportOptions | None = None) -> dict:
     """Read an OSM file and write a case into ``out``; returns what was done (for import.md and
     the command line). Raises :class:`InputError` (nothing written) on bad input."""
-    from resiliopt.roads.osm_report import write_import_md
-
     opts = opts or ImportOptions()
     if opts.other_sector not in ("residential", "business", "education", "public"):
         raise InputError(
@@ -410,7 +408,7 @@ def import_roads(path: str | Path, out: str | Path, opts: ImportOptions | None =
     """An OSM file (``.osm.pbf``, ``.osm``, ...) or OSMnx GraphML (``.graphml``) -> a case in ``out``."""
     path = Path(path)
     if path.suffix.lower() == ".graphml":
-        from resiliopt.roads.graphml import case_from_graphml
+        from resiliopt.roads.graphml import case_from_graphml  # networkx: 0.3 s, only for GraphML
 
         opts = opts or ImportOptions()
         kw = {"template": opts.template}

@@ -57,13 +57,12 @@ class OsmData:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _osmium():
+def _osmium(path: Path):
     try:
         import osmium  # an optional dependency (the [import] extra), so imported here
     except ModuleNotFoundError:
-        raise InputError(
-            "reading OpenStreetMap files needs osmium: pip install 'resiliopt[import]'"
-        ) from None
+        msg = "reading OpenStreetMap files needs osmium: pip install 'resiliopt[import]'"
+        raise InputError(msg, path) from None
     return osmium
 
 
@@ -125,15 +124,17 @@ def pbf_damage(path: Path) -> str | None:
             return f"block {k} ({kind}) at byte {pos}: its header gives no data size"
         end = pos + 4 + n + size
         if end > len(data):
-            return f"block {k} ({kind}) at byte {pos}: {size} bytes of data, the file ends {end - len(data)} bytes short"
+            short = end - len(data)
+            where = f"block {k} ({kind}) at byte {pos}"
+            return f"{where}: {size} bytes of data, the file ends {short} bytes short"
         pos = end
     return None
 
 
 def read_osm(path: str | Path) -> OsmData:
     """Highway ways (with node coordinates) and building areas of an OSM file."""
-    osmium = _osmium()
     path = Path(path)
+    osmium = _osmium(path)
     if not path.is_file():
         raise InputError("file not found", file=path)
     data = OsmData(path=path, sha256=_sha256(path), size=path.stat().st_size, bbox=None)
