@@ -11,9 +11,13 @@ from typing import Any
 
 import typer
 
+from resiliopt._atomic import atomic_directory, check_output_dir
 from resiliopt.cli import _options as opt
 from resiliopt.cli import app
 from resiliopt.cli._output import plain_console
+from resiliopt.errors import InputError
+from resiliopt.roads.osm import Earthquake, ImportOptions, import_roads
+from resiliopt.roads.osm_network import CapacityRule
 
 console = plain_console()
 import_app = typer.Typer(
@@ -90,11 +94,6 @@ def osm_cmd(
     force: bool = opt.FORCE,
 ) -> None:
     """Roads, bridges and buildings of an OpenStreetMap extract -> a logistics case (+ import.md)."""
-    from resiliopt._atomic import atomic_directory, check_output_dir
-    from resiliopt.errors import InputError
-    from resiliopt.roads.osm import Earthquake, ImportOptions, import_roads
-    from resiliopt.roads.osm_network import CapacityRule
-
     if (epicentre is None) != (magnitude is None):
         raise InputError("--epicentre and --magnitude go together", location="--magnitude")
     if epicentre is not None and pga is not None:

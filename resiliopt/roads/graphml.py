@@ -37,13 +37,17 @@ from __future__ import annotations
 import ast
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import yaml
 
 from resiliopt._tables import write_csv
+from resiliopt.case import load_case
 from resiliopt.errors import InputError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 FALSE = {"", "no", "false", "0", "none", "nan"}
 
@@ -79,6 +83,8 @@ def read_roads(path: str | Path) -> nx.Graph:
     if not path.is_file():
         raise InputError("file not found", file=path)
     try:
+        import networkx as nx  # networkx: 0.3 s of start-up, only to read a GraphML file
+
         return nx.read_graphml(path)
     except Exception as exc:  # networkx raises several kinds (XML, key, value errors)
         raise InputError(f"not a readable GraphML file: {exc}", file=path) from None
@@ -97,8 +103,6 @@ def case_from_graph(
     source: str | Path | None = None,
 ) -> Path:
     """Write a case directory for road graph ``g``; returns the path of its ``case.yaml``."""
-    from resiliopt.case import load_case
-
     where = source or "graph"
     tpl = load_case(template)
     out = Path(out)

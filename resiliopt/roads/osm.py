@@ -58,6 +58,7 @@ from resiliopt._tables import write_csv
 from resiliopt.case import load_case
 from resiliopt.errors import InputError
 from resiliopt.roads import ground_motion as gm
+from resiliopt.roads.graphml import case_from_graphml
 from resiliopt.roads.osm_buildings import CATEGORIES, SECTOR_OF, assign_nodes, measure
 from resiliopt.roads.osm_network import DRIVABLE, CapacityRule, Projection, build_network, node_key
 from resiliopt.roads.osm_read import read_osm
@@ -408,8 +409,6 @@ def import_roads(path: str | Path, out: str | Path, opts: ImportOptions | None =
     """An OSM file (``.osm.pbf``, ``.osm``, ...) or OSMnx GraphML (``.graphml``) -> a case in ``out``."""
     path = Path(path)
     if path.suffix.lower() == ".graphml":
-        from resiliopt.roads.graphml import case_from_graphml  # networkx: 0.3 s, only for GraphML
-
         opts = opts or ImportOptions()
         kw = {"template": opts.template}
         if opts.name:
