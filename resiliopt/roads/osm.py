@@ -199,6 +199,8 @@ def case_from_osm(path: str | Path, out: str | Path, opts: ImportOptions | None 
         )
     if not opts.equivalent_m2 > 0:
         raise InputError("the floor area of a building equivalent must be > 0", location="--equivalent-m2")
+    if opts.earthquake is not None:
+        opts.earthquake.check()
     path = Path(path)
     tpl, cost = _template(opts)
     data = read_osm(path)
