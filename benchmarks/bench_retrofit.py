@@ -14,9 +14,9 @@ import platform
 import statistics
 import time
 
+from resiliopt import retrofit as rb
 from resiliopt.case import load_case
 from resiliopt.retrofit import bridges as rbr
-from resiliopt.retrofit import buildings as rb
 
 
 def timed(fn, repeat=1):

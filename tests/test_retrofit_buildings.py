@@ -13,9 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from resiliopt import community as fc
+from resiliopt import retrofit as rb
 from resiliopt.case import load_case
 from resiliopt.errors import InputError
-from resiliopt.retrofit import buildings as rb
+from resiliopt.simulation.engine import compiled_for, run_scenario
+from resiliopt.simulation.scenario import case_model
 
 
 @pytest.fixture(scope="module")
@@ -212,9 +214,6 @@ def test_table3_variant_state(case, st):
 
 def test_month_fc_matches_the_case_variant(case, st):
     """month_fc of Table 3's state equals the simulation of the case's own 'buildings' variant."""
-    from resiliopt.simulation.engine import compiled_for, run_scenario
-    from resiliopt.simulation.scenario import case_model
-
     got = rb.month_fc(case, st, rb.paper_state(st), scenarios=3, seed=2, days=30)
     cm = case_model(case, "buildings")
     lp = compiled_for(cm)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
+import typer
 
+from resiliopt import retrofit as rb
 from resiliopt.cli import main
+from resiliopt.cli._options import sweep_spec
+from resiliopt.errors import InputError
+from resiliopt.reports.retrofit_plots import write_retrofit
 
 
 def _json(capsys, argv):
@@ -121,3 +127,33 @@ def test_bad_input_exit_2(capsys, argv):
     cap = capsys.readouterr()
     assert cap.out == ""
     assert "error" in cap.err.lower()
+
+
+def test_one_sweep_parser_with_one_limit():
+    """The --sweep option type and the library read a sweep alike: at most SWEEP_MAX budgets,
+    counted as the budgets are made (0:9999.99999999999:1 would be 10,001)."""
+    assert rb.SWEEP_MAX == 10_000 and len(rb.parse_sweep("0:9999:1")) == rb.SWEEP_MAX
+    assert sweep_spec("0:9999:1") == "0:9999:1"
+    for spec in ["0:9999.99999999999:1", "0:10000:1", "0:1e308:1e-300", "0:1e400:1", "a:b:c", "5:1:1", "0:9"]:
+        with pytest.raises(InputError):
+            rb.parse_sweep(spec)
+        with pytest.raises(typer.BadParameter):
+            sweep_spec(spec)
+
+
+def test_too_long_sweep_is_a_usage_error_before_the_case_is_read(capsys, tmp_path):
+    assert main(["retrofit", str(tmp_path / "no case"), "--sweep", "0:9999.99999999999:1"]) == 2
+    err = capsys.readouterr().err
+    assert "'--sweep'" in err and "more than 10000 budgets" in err and "no case" not in err
+
+
+def test_run_retrofit_is_what_the_command_prints_and_writes(capsys, tmp_path):
+    """One library call gives the command's JSON; the library writer gives its files."""
+    obj = _json(capsys, ["retrofit", "beijing", "--budget", "20", "--target-fc", "0.7", "--json"])
+    res = rb.run_retrofit("beijing", 20.0, target_fc=0.7)
+    assert res.kind == "plan" and res.plan.fc_after == pytest.approx(0.7, abs=1e-9)
+    out = write_retrofit(res, tmp_path / "r")
+    assert json.loads((out / "plan.json").read_text()) == obj
+    steps = pd.read_csv(out / "plan.csv")
+    assert steps["cost"].sum() == pytest.approx(obj["cost"]) and len(steps) == len(obj["plan"])
+    assert len(pd.read_csv(out / "z_start.csv")) == len(obj["z_start"]) == 12

@@ -18,8 +18,8 @@ from scipy.optimize import minimize
 from scipy.stats import norm
 
 from resiliopt import community
+from resiliopt import retrofit as rb
 from resiliopt.case import load_case
-from resiliopt.retrofit import buildings as rb
 
 SWEEP = [float(b) for b in range(0, 121, 5)]  # the 0:120:5 sweep of docs/retrofit.md
 

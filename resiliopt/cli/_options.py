@@ -17,13 +17,15 @@ from typing import Any, NamedTuple
 
 import typer
 
+from resiliopt.errors import InputError
+from resiliopt.retrofit import parse_sweep
+
 # Limits of counts and indices; beyond these a run could not finish (or overflows) anyway.
 SEED_MAX = 2**63 - 1  # seeds fit a signed 64-bit column
 DAYS_MAX = 36_500  # 100 years of recovery
 SCENARIOS_MAX = 1_000_000
 WORKERS_MAX = 1024
 SAMPLES_MAX = 10_000_000
-SWEEP_MAX = 10_000  # budgets in one --sweep
 
 
 class Number:
@@ -186,19 +188,14 @@ def backup_spec(raw: Any) -> Backup:
 
 
 def sweep_spec(raw: Any) -> str:
-    """``START:STOP:STEP`` budgets: finite, ``0 <= START <= STOP``, ``STEP > 0``, a bounded count."""
+    """``START:STOP:STEP`` budgets, checked by the library's one parser
+    (:func:`resiliopt.retrofit.parse_sweep`: finite, ``0 <= START <= STOP``, ``STEP > 0``, a
+    bounded count); returned as typed."""
     spec = str(raw)
     try:
-        start, stop, step = (float(p) for p in spec.split(":"))
-    except ValueError:
-        raise typer.BadParameter(f"{spec!r} is not START:STOP:STEP (three numbers, e.g. 0:120:5)") from None
-    if not all(math.isfinite(x) for x in (start, stop, step)):
-        raise typer.BadParameter(f"{spec!r}: START, STOP and STEP must be finite numbers")
-    if not (0 <= start <= stop) or step <= 0:
-        raise typer.BadParameter(f"{spec!r}: needs 0 <= START <= STOP and STEP > 0")
-    count = (stop - start) / step  # finite or inf, never an exception
-    if not count < SWEEP_MAX:
-        raise typer.BadParameter(f"{spec!r} gives more than {SWEEP_MAX} budgets; use a larger STEP")
+        parse_sweep(spec)
+    except InputError as exc:
+        raise typer.BadParameter(exc.message) from None
     return spec
 
 

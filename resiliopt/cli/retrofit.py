@@ -8,11 +8,13 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from resiliopt._json import dumps
+from resiliopt._atomic import check_output_dir
 from resiliopt.cli import _options as opt
 from resiliopt.cli import app
 from resiliopt.cli._output import plain_console, print_json
 from resiliopt.errors import InputError
+from resiliopt.reports.retrofit_plots import write_retrofit
+from resiliopt.retrofit import RetrofitResult, run_retrofit
 
 console = plain_console(width=max(shutil.get_terminal_size((120, 24)).columns, 110))
 
@@ -85,18 +87,6 @@ def _table(title: str, df, formats: dict[str, str] | None = None) -> Table:
     return t
 
 
-_report: dict = {"enabled": False, "params": {}}
-
-
-def _write_report(tmp: Path, out: Path) -> None:
-    """``--report``: report.html written into the output's temporary folder, with its files."""
-    if _report["enabled"]:
-        from resiliopt.reports.html import REPORT_NAME, render
-
-        params = {k: str(v) for k, v in _report["params"].items()}
-        (tmp / REPORT_NAME).write_text(render(tmp, params, shown_as=out), encoding="utf-8")
-
-
 @app.command("retrofit")
 def retrofit(
     case: str = typer.Argument(..., help="bundled case name (beijing) or path to a case"),
@@ -143,110 +133,72 @@ def retrofit(
     report: bool = typer.Option(False, "--report", help="also write OUT/report.html (needs --out)"),
 ) -> None:
     """Plan pre-earthquake retrofits under a budget (docs/retrofit.md)."""
-    from resiliopt._atomic import atomic_directory, check_output_dir
-    from resiliopt.case import load_case
-    from resiliopt.retrofit import buildings as rb
-
+    # the options as typed, shown in the report (those left at None or False/0 are left out)
+    typed = {k: v for k, v in locals().items() if k not in ("report", "out", "force")}
     if report and out is None:
         raise InputError("--report needs --out (the report is written into that folder)", location="--report")
-    args = {k: v for k, v in locals().items() if k not in ("rb", "load_case", "report", "out", "force")}
-    args = {k: v for k, v in args.items() if k not in ("atomic_directory", "check_output_dir")}
-    _report.update(enabled=report, params={k: v for k, v in args.items() if v not in (None, False)})
     if out is not None:
         check_output_dir(out, "retrofit", force)
-    if method not in rb.METHODS:
-        raise InputError(f"--method must be one of {', '.join(rb.METHODS)}, got {method!r}")
-    if method == "exact" and step is not None and sweep is None and not paper:
-        raise InputError(
-            "--step restricts fractions to a grid; --method exact is the continuous optimum "
-            f"(for the grid optimum use --method grid --step {step:g})"
-        )
-    if target_month_fc is not None:
-        rb.check_inputs(0.0, target_month_fc)
-    if budget is not None:
-        rb.check_inputs(budget, target_fc, step)
-    elif target_fc is not None:
-        rb.check_inputs(0.0, target_fc, step)
-    cd = load_case(case)
-
-    if bridges:
-        return _bridges(cd, budget, scenarios, eval_scenarios, seed, objective, out, as_json, force)
-
-    st = rb.restrict(rb.stock(cd), _cats(only), _cats(exclude))
-    if paper:
-        df = rb.table3_comparison(st, step)
-        summ = rb.table3_summary(st, step)
-        if out is not None:
-            with atomic_directory(out, "retrofit", force) as tmp:
-                df.to_csv(tmp / "table3.csv", index=False)
-                summ.to_csv(tmp / "table3_summary.csv", index=False)
-                _write_report(tmp, out)
-        if as_json:
-            obj = {"table3": df.to_dict(orient="records"), "summary": summ.to_dict(orient="records")}
-            print_json(obj)
-        else:
-            console.print(
-                _table("Paper Table 3 against the toolkit (billion CNY)", df.rename(columns=T3_HEADERS))
-            )
-            console.print(_table("F_C right after the earthquake", summ))
-        return None
-    if sweep is not None:
-        budgets = rb.parse_sweep(sweep)
-        df = rb.sweep(st, budgets, step)
-        if out is not None:
-            from resiliopt.reports.retrofit_plots import plot_sweep
-
-            with atomic_directory(out, "retrofit", force) as tmp:
-                df.to_csv(tmp / "sweep.csv", index=False)
-                plot_sweep(df, tmp)
-                _write_report(tmp, out)
-        if as_json:
-            print_json({"sweep": df.to_dict(orient="records")})
-        else:
-            cols = ["budget", "fc_greedy", "fc_exact", "fc_bound", "gap_exact", "exact_minus_greedy"]
-            if step is not None:
-                cols += ["fc_greedy_grid", "fc_grid", "gap_grid"]
-            shown = df[cols + ["exact_plan"]].copy()
-            for c in ("gap_exact", "exact_minus_greedy", "gap_grid"):
-                if c in shown:  # rounding noise (|v| < 1e-12) shown as 0, not as -0.00000
-                    shown[c] = shown[c].where(shown[c].abs() >= 1e-12, 0.0)
-            fmt = {c: ".5f" for c in cols if c.startswith("fc_")}
-            fmt.update({"gap_exact": ".1e", "exact_minus_greedy": ".5f", "gap_grid": ".5f", "budget": "g"})
-            console.print(
-                _table(
-                    "F_C right after the earthquake by budget (exact: proven global optimum, SCIP; "
-                    "gap_exact = bound - exact)",
-                    shown,
-                    fmt,
-                )
-            )
-        return None
-    if budget is None:
-        raise InputError("--budget is required (or give --sweep or --paper-table)")
-    hist = None
-    if target_month_fc is not None:
-        if target_fc is not None:
-            raise InputError("give --target-fc or --target-month-fc, not both")
-        plan, hist = rb.month_target_plan(
-            cd, st, budget, target_month_fc, method, scenarios=scenarios, seed=seed, step=step
-        )
-    elif method == "greedy":
-        plan = rb.greedy(st, budget, target_fc, step=step)
-    elif method == "grid":
-        plan = rb.grid(st, budget, target_fc, step=step or 0.1)
-    else:
-        plan = rb.exact(st, budget, target_fc)
+    res = run_retrofit(
+        case,
+        budget,
+        target_fc=target_fc,
+        method=method,
+        step=step,
+        only=_cats(only),
+        exclude=_cats(exclude),
+        sweep_spec=sweep,
+        target_month_fc=target_month_fc,
+        paper=paper,
+        bridges=bridges,
+        scenarios=scenarios,
+        eval_scenarios=eval_scenarios,
+        seed=seed,
+        objective=objective,
+    )
     if out is not None:
-        with atomic_directory(out, "retrofit", force) as tmp:
-            plan.steps.to_csv(tmp / "plan.csv", index=False)
-            plan.z_start.to_csv(tmp / "z_start.csv", index=False)
-            (tmp / "plan.json").write_text(dumps(plan.to_dict(), indent=1))
-            _write_report(tmp, out)
+        params = {k: v for k, v in typed.items() if v not in (None, False)} if report else None
+        write_retrofit(res, out, force, report_params=params)
     if as_json:
-        print_json(plan.to_dict())
-        return None
+        print_json(res.to_dict())
+    elif res.kind == "paper":
+        _print_paper(res)
+    elif res.kind == "sweep":
+        _print_sweep(res)
+    elif res.kind == "bridges":
+        _print_bridges(res, eval_scenarios)
+    else:
+        _print_plan(res, target_fc, target_month_fc, scenarios)
+
+
+def _print_paper(res: RetrofitResult) -> None:
+    df = res.tables["table3"].rename(columns=T3_HEADERS)
+    console.print(_table("Paper Table 3 against the toolkit (billion CNY)", df))
+    console.print(_table("F_C right after the earthquake", res.tables["table3_summary"]))
+
+
+def _print_sweep(res: RetrofitResult) -> None:
+    df = res.tables["sweep"]
+    cols = ["budget", "fc_greedy", "fc_exact", "fc_bound", "gap_exact", "exact_minus_greedy"]
+    if "fc_grid" in df:
+        cols += ["fc_greedy_grid", "fc_grid", "gap_grid"]
+    shown = df[cols + ["exact_plan"]].copy()
+    for c in ("gap_exact", "exact_minus_greedy", "gap_grid"):
+        if c in shown:  # rounding noise (|v| < 1e-12) shown as 0, not as -0.00000
+            shown[c] = shown[c].where(shown[c].abs() >= 1e-12, 0.0)
+    fmt = {c: ".5f" for c in cols if c.startswith("fc_")}
+    fmt.update({"gap_exact": ".1e", "exact_minus_greedy": ".5f", "gap_grid": ".5f", "budget": "g"})
+    title = (
+        "F_C right after the earthquake by budget (exact: proven global optimum, SCIP; "
+        "gap_exact = bound - exact)"
+    )
+    console.print(_table(title, shown, fmt))
+
+
+def _print_plan(res: RetrofitResult, target_fc, target_month_fc, scenarios) -> None:
+    plan = res.plan
     steps = plan.steps.rename(columns=PLAN_HEADERS)
-    console.print(_table(f"Retrofit plan ({plan.method}, budget {budget:g} billion CNY)", steps))
+    console.print(_table(f"Retrofit plan ({plan.method}, budget {plan.budget:g} billion CNY)", steps))
     console.print(
         f"F_C right after the earthquake: before {plan.fc_before:.4f}, after {plan.fc_after:.4f}; "
         f"cost {plan.cost:.3f} billion CNY"
@@ -259,14 +211,13 @@ def retrofit(
     proof = _proof_line(plan)
     if proof:
         console.print(proof)
-    if hist is not None:
+    if res.history is not None:
         met = plan.info["month_target_met"]
         title = f"Initial F_C raised step by step; median F_C after 30 days ({scenarios} scenarios)"
-        console.print(_table(title, hist))
+        console.print(_table(title, res.history))
         console.print(f"target median F_C one month after {target_month_fc:g}: {'met' if met else 'NOT met'}")
     z = plan.z_start[list(Z_HEADERS)].rename(columns=Z_HEADERS)
     console.print(_table("Z of every candidate at the start (F_C per billion CNY)", z))
-    return None
 
 
 def _proof_line(plan) -> str | None:
@@ -292,31 +243,12 @@ def _proof_line(plan) -> str | None:
     )
 
 
-def _bridges(cd, budget, scenarios, eval_scenarios, seed, objective, out, as_json, force=False):
-    from resiliopt._atomic import atomic_directory
-    from resiliopt.retrofit import bridges as rbr
-
-    if budget is None:
-        raise InputError("--budget is required with --bridges")
-    if eval_scenarios < 1:
-        raise InputError(f"--eval-scenarios must be at least 1, got {eval_scenarios}")
-    plan = rbr.choose_bridges(cd, budget, scenarios, seed, objective)
-    per: dict = {}
-    plan.evaluation = rbr.compare(cd, plan, eval_scenarios, per_scenario=per)
-    if out is not None:
-        from resiliopt.reports.retrofit_plots import plot_bridge_evaluation
-
-        with atomic_directory(out, "retrofit", force) as tmp:
-            plan.bridges.to_csv(tmp / "bridges.csv", index=False)
-            plan.evaluation.to_csv(tmp / "evaluation.csv", index=False)
-            plot_bridge_evaluation(per, tmp)
-            _write_report(tmp, out)
-    if as_json:
-        print_json(plan.to_dict())
-        return None
+def _print_bridges(res: RetrofitResult, eval_scenarios: int) -> None:
+    plan = res.plan
     console.print(
         f"Upgrade {len(plan.upgraded)} bridges for {plan.cost:.2f} billion CNY "
-        f"(budget {budget:g}; SAA on {scenarios} scenarios, seed {seed}, solved in {plan.seconds:.1f} s):"
+        f"(budget {plan.budget:g}; SAA on {plan.n_scenarios} scenarios, seed {plan.seed}, "
+        f"solved in {plan.seconds:.1f} s):"
     )
     console.print("  " + (", ".join(plan.upgraded) or "none"))
     console.print(
@@ -325,4 +257,3 @@ def _bridges(cd, budget, scenarios, eval_scenarios, seed, objective, out, as_jso
             plan.evaluation.rename(columns=EVAL_HEADERS),
         )
     )
-    return None

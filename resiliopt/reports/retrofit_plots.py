@@ -1,4 +1,4 @@
-"""Plots of retrofit results: F_C against budget for greedy and the exact optimum (docs/retrofit.md)."""
+"""Files of a retrofit study: its tables, plots and report, written together (docs/retrofit.md)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,43 @@ from pathlib import Path
 
 import pandas as pd
 
+from resiliopt._atomic import atomic_directory
+from resiliopt._json import dumps
 from resiliopt._plotting import pyplot, save_figure
+from resiliopt.retrofit import RetrofitResult
+
+
+def write_retrofit(
+    result: RetrofitResult, out: str | Path, force: bool = False, report_params: dict | None = None
+) -> Path:
+    """Write a study of :func:`resiliopt.retrofit.run_retrofit` to ``out``: all files or none.
+
+    Each table as ``<name>.csv``; a plan also as ``plan.json``; the sweep's and the bridges'
+    plots; with ``report_params`` (shown in its parameters section) ``report.html`` too. ``out``
+    must be new, empty or an earlier retrofit output (``force``: see :mod:`resiliopt._atomic`).
+    """
+    with atomic_directory(out, "retrofit", force) as tmp:
+        for name, df in result.tables.items():
+            df.to_csv(tmp / f"{name}.csv", index=False)
+        if result.kind == "plan":
+            (tmp / "plan.json").write_text(dumps(result.plan.to_dict(), indent=1))
+        elif result.kind == "sweep":
+            plot_sweep(result.tables["sweep"], tmp)
+        elif result.kind == "bridges":
+            plot_bridge_evaluation(result.per_scenario, tmp)
+        if report_params is not None:
+            # the report module: about 25 ms of every command's start-up, needed only with --report
+            from resiliopt.reports.html import REPORT_NAME, render
+
+            params = {k: str(v) for k, v in report_params.items()}
+            (tmp / REPORT_NAME).write_text(render(tmp, params, shown_as=out), encoding="utf-8")
+    return Path(out)
 
 
 def plot_sweep(sweep: pd.DataFrame, directory: str | Path, stem: str = "sweep") -> list[Path]:
     """F_C right after the earthquake against budget (top) and what greedy leaves (bottom).
 
-    ``sweep`` is :func:`resiliopt.retrofit.buildings.sweep`'s table; the grid columns are drawn
+    ``sweep`` is :func:`resiliopt.retrofit.studies.sweep`'s table; the grid columns are drawn
     when present. Writes ``<stem>.png`` and ``<stem>.svg`` into ``directory`` (the caller makes
     it atomic).
     """

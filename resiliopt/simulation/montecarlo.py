@@ -47,6 +47,7 @@ from resiliopt._parallel import dask_client
 from resiliopt.case import CaseData, load_case, resolve_case_path
 from resiliopt.errors import InputError
 from resiliopt.simulation.stats import METRICS, RunStats, chunk_stats
+from resiliopt.stock import variant_building_cost
 
 CHUNK = 20
 PARAMS_FILE = "run.json"
@@ -525,10 +526,8 @@ def variant_cost(case, variant: str | None) -> dict:
     C = n C_0k (a_old / a_new - 1)), bridges by the case's cost per upgraded bridge."""
     if variant in (None, "none"):
         return {"buildings": 0.0, "bridges": 0.0, "total": 0.0}
-    from resiliopt.retrofit.buildings import plan_from_variant, stock
-
     v = case.case.variants[variant]
-    cb = stock(case).cost(plan_from_variant(case, variant))
+    cb = variant_building_cost(case, variant)
     br = case.bridges
     ids = {x.id for x in br.bridges} if v.upgrade_bridges == "all" else set(v.upgrade_bridges)
     target = v.bridge_grade or br.upgrade_to
