@@ -9,6 +9,7 @@ import pandas as pd
 from resiliopt._atomic import atomic_directory
 from resiliopt._json import dumps
 from resiliopt._plotting import pyplot, save_figure
+from resiliopt.reports.html import REPORT_NAME, render
 from resiliopt.retrofit import RetrofitResult
 
 
@@ -31,9 +32,6 @@ def write_retrofit(
         elif result.kind == "bridges":
             plot_bridge_evaluation(result.per_scenario, tmp)
         if report_params is not None:
-            # the report module: about 25 ms of every command's start-up, needed only with --report
-            from resiliopt.reports.html import REPORT_NAME, render
-
             params = {k: str(v) for k, v in report_params.items()}
             (tmp / REPORT_NAME).write_text(render(tmp, params, shown_as=out), encoding="utf-8")
     return Path(out)

@@ -18,18 +18,16 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from resiliopt.case import CaseData
 from resiliopt.errors import InputError, SolveError
+from resiliopt.formulations.bridge_saa import SaaData, build_bridge_saa, chosen_bridges
+from resiliopt.formulations.retrofit_milp import solve_mip
 from resiliopt.formulations.slice_compiled import CompiledSlice
 from resiliopt.simulation.scenario import CaseModel, RecoveryState, case_model, sample_scenario
-
-if TYPE_CHECKING:  # imported where the SAA MILP is built: choosing no bridges needs no Pyomo
-    from resiliopt.formulations.bridge_saa import SaaData
 
 OBJECTIVES = ("weighted", "resources")
 EVAL_START = 1_000_000  # scenario indices used for out-of-sample evaluation start here
@@ -62,9 +60,6 @@ def _check(budget: float, n: int, what: str = "scenarios") -> None:
 
 def saa_data(cm: CaseModel, seed: int, indices, objective: str = "weighted") -> SaaData:
     """Sample the scenarios and build the SAA data (keeps as built and upgraded, day-0 groups)."""
-    # Pyomo: about 0.4 s of start-up, paid only when bridges are chosen
-    from resiliopt.formulations.bridge_saa import SaaData
-
     if objective not in OBJECTIVES:
         raise InputError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     cand = candidates(cm)
@@ -146,10 +141,6 @@ def choose_bridges(
     time_limit: float | None = None,
 ) -> BridgePlan:
     """Solve the SAA MILP on scenarios ``0..n_scenarios-1`` of ``seed``."""
-    # Pyomo: about 0.4 s of start-up, paid only when bridges are chosen
-    from resiliopt.formulations.bridge_saa import build_bridge_saa, chosen_bridges
-    from resiliopt.formulations.retrofit_milp import solve_mip
-
     _check(budget, n_scenarios)
     cm = case_model(case)
     t0 = time.perf_counter()

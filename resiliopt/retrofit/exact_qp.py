@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 
 from resiliopt.errors import SolveError
+from resiliopt.formulations.retrofit_qp import build_retrofit_qp, solution
 from resiliopt.retrofit.greedy_rule import greedy, z_table
 from resiliopt.retrofit.plan import Plan, check_inputs, plan_steps
+from resiliopt.solvers.scip import PyomoScip
 from resiliopt.stock import TOL, Stock
 
 
@@ -215,10 +217,6 @@ def exact(st: Stock, budget: float, target_fc: float | None = None, time_limit: 
     :data:`GAP_TOL`; it can be ~1e-10 below 0, SCIP's bound holding only to its tolerance),
     ``status`` "optimal" or SCIP's status.
     """
-    # Pyomo and PySCIPOpt: about 0.5 s of start-up, paid only when the exact optimum is asked for
-    from resiliopt.formulations.retrofit_qp import build_retrofit_qp, solution
-    from resiliopt.solvers.scip import PyomoScip
-
     check_inputs(budget, target_fc)
     table = level_table(st)
     solver = PyomoScip(time_limit=time_limit)

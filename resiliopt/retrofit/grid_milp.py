@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from resiliopt.errors import InputError, SolveError
+from resiliopt.formulations.retrofit_milp import build_retrofit_milp, solve_retrofit_milp
 from resiliopt.retrofit.greedy_rule import z_table
 from resiliopt.retrofit.plan import Plan, check_inputs, plan_steps
 from resiliopt.stock import Stock
@@ -80,9 +81,6 @@ def grid(
     (``info['target_met']`` says which). A finer grid gets closer to :func:`exact` but grows
     fast (66 options per level-6 category at 0.1, 5151 at 0.01).
     """
-    # Pyomo: about 0.5 s of start-up, paid only when a grid plan is asked for
-    from resiliopt.formulations.retrofit_milp import build_retrofit_milp, solve_retrofit_milp
-
     check_inputs(budget, target_fc, step)
     opts = options(st, step)
     if len(opts) > MAX_GRID_OPTIONS:

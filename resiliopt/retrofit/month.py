@@ -16,6 +16,8 @@ from resiliopt.retrofit.greedy_rule import greedy
 from resiliopt.retrofit.grid_milp import grid
 from resiliopt.retrofit.plan import METHODS, Plan, check_inputs
 from resiliopt.schemas import Variant
+from resiliopt.simulation.engine import compiled_for, run_scenario
+from resiliopt.simulation.scenario import case_model
 from resiliopt.stock import Stock, variant_of
 
 
@@ -27,11 +29,6 @@ def month_fc(
     Runs the recovery simulation (:func:`resiliopt.simulation.engine.run_scenario`, the same
     scenarios as ``resiliopt simulate`` with that seed) on the case with ``x`` as a variant.
     """
-    # the recovery engine loads HiGHS: about 0.1 s of every command's start-up (measured under
-    # load), needed only for a one-month target
-    from resiliopt.simulation.engine import compiled_for, run_scenario
-    from resiliopt.simulation.scenario import case_model
-
     if scenarios < 1:
         raise InputError(f"scenarios must be at least 1, got {scenarios}")
     variants = dict(case.case.variants)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from resiliopt.case import CaseData, load_case
 from resiliopt.errors import InputError
+from resiliopt.retrofit import bridges as rbr
 from resiliopt.retrofit.exact_qp import exact
 from resiliopt.retrofit.greedy_rule import greedy
 from resiliopt.retrofit.grid_milp import grid
@@ -24,9 +24,6 @@ from resiliopt.retrofit.month import month_target_plan
 from resiliopt.retrofit.plan import METHODS, Plan, check_inputs
 from resiliopt.retrofit.studies import parse_sweep, sweep, table3_comparison, table3_summary
 from resiliopt.stock import restrict, stock
-
-if TYPE_CHECKING:  # imported where bridges are chosen
-    from resiliopt.retrofit.bridges import BridgePlan
 
 #: the studies :func:`run_retrofit` runs
 KINDS = ("plan", "sweep", "paper", "bridges")
@@ -46,7 +43,7 @@ class RetrofitResult:
 
     kind: str
     tables: dict[str, pd.DataFrame]
-    plan: Plan | BridgePlan | None = None
+    plan: Plan | rbr.BridgePlan | None = None
     history: pd.DataFrame | None = None
     per_scenario: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -140,10 +137,6 @@ def _bridges(cd: CaseData, budget, scenarios, eval_scenarios, seed, objective) -
         raise InputError("--budget is required with --bridges")
     if eval_scenarios < 1:
         raise InputError(f"--eval-scenarios must be at least 1, got {eval_scenarios}")
-    # the scenario sampler and the slice LP load HiGHS: about 0.1 s of every command's start-up
-    # (measured under load), needed only here
-    from resiliopt.retrofit import bridges as rbr
-
     plan = rbr.choose_bridges(cd, budget, scenarios, seed, objective)
     per: dict = {}
     plan.evaluation = rbr.compare(cd, plan, eval_scenarios, per_scenario=per)
