@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 import typer
 
 from resiliopt.errors import InputError
-from resiliopt.retrofit import parse_sweep
 
 # Limits of counts and indices; beyond these a run could not finish (or overflows) anyway.
 SEED_MAX = 2**63 - 1  # seeds fit a signed 64-bit column
@@ -191,6 +190,9 @@ def sweep_spec(raw: Any) -> str:
     """``START:STOP:STEP`` budgets, checked by the library's one parser
     (:func:`resiliopt.retrofit.parse_sweep`: finite, ``0 <= START <= STOP``, ``STEP > 0``, a
     bounded count); returned as typed."""
+    # the retrofit library loads HiGHS and the recovery engine: only when --sweep is given
+    from resiliopt.retrofit import parse_sweep
+
     spec = str(raw)
     try:
         parse_sweep(spec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -13,8 +14,9 @@ from resiliopt.cli import _options as opt
 from resiliopt.cli import app
 from resiliopt.cli._output import plain_console, print_json
 from resiliopt.errors import InputError
-from resiliopt.reports.retrofit_plots import write_retrofit
-from resiliopt.retrofit import RetrofitResult, run_retrofit
+
+if TYPE_CHECKING:  # imported when the command runs
+    from resiliopt.retrofit import RetrofitResult
 
 console = plain_console(width=max(shutil.get_terminal_size((120, 24)).columns, 110))
 
@@ -139,6 +141,11 @@ def retrofit(
         raise InputError("--report needs --out (the report is written into that folder)", location="--report")
     if out is not None:
         check_output_dir(out, "retrofit", force)
+    # the library loads HiGHS, the recovery engine and the formulations: when the command runs,
+    # not at every command's start-up (--help, other commands)
+    from resiliopt.reports.retrofit_plots import write_retrofit
+    from resiliopt.retrofit import run_retrofit
+
     res = run_retrofit(
         case,
         budget,
