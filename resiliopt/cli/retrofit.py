@@ -164,7 +164,7 @@ def retrofit(
         objective=objective,
     )
     if out is not None:
-        params = {k: v for k, v in typed.items() if v not in (None, False)} if report else None
+        params = {k: v for k, v in typed.items() if v is not None and v is not False} if report else None
         write_retrofit(res, out, force, report_params=params)
     if as_json:
         print_json(res.to_dict())
