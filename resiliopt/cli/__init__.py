@@ -40,6 +40,7 @@ for _optional in ("fahp", "simulate", "retrofit", "infra", "infra_restore", "rep
         if exc.name != f"resiliopt.cli.{_optional}":
             raise
 from resiliopt.cli import importers  # noqa: E402, F401  (resiliopt import osm; docs/import.md)
+from resiliopt.cli import infra_import  # noqa: E402, F401  (resiliopt infra import ...; after cli.infra)
 
 
 def _click_modules() -> list:
