@@ -63,6 +63,9 @@ def water_cmd(
     reservoir_supply: float = typer.Option(
         None, "--reservoir-supply", parser=POSITIVE, metavar="L/S", help="default: the total demand"
     ),
+    keep_controlled: bool = typer.Option(
+        False, "--keep-controlled", help="keep pipes closed at the start that a control may open"
+    ),
     layer: str = typer.Option("water", "--layer", help="layer name"),
     name: str = NAME,
     as_json: bool = JSON,

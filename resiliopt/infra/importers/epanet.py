@@ -11,10 +11,10 @@ Mapping (docs/import.md, "Water (EPANET)"; every value is written to ``import.md
 * tank -> supply node over a horizon $H$: (volume at the initial level - volume at the
   minimum level) / $H$, in L/s.
 * pipe -> link, capacity $u = \tfrac{\pi}{4} D^2 v_{max}$ (L/s); a check valve makes it one
-  way (start -> end); a pipe closed at the start is dropped (reported) unless a control or
-  rule of the file opens it (then it is kept, also reported).
+  way (start -> end); a pipe closed at the start is dropped (reported, with a word if a
+  control of the file may open it; ``keep_controlled=True`` keeps those).
 * pump -> a pump node ``pump_<id>`` (``node_type: pump``: a coupling makes it depend on
-  power) between two one-way links ``<id>`` (suction -> pump node) and ``<id>_out``
+  power; dropped if closed at the start and no control opens it) between two one-way links ``<id>`` (suction -> pump node) and ``<id>_out``
   (pump node -> discharge); capacity = the flow at zero head of its head curve,
   $(A/B)^{1/C}$ for $h = A - B q^C$; a constant-power pump takes the largest capacity of the
   pipes at its ends.
@@ -151,6 +151,7 @@ def import_epanet(
     reservoir_supply: float | None = None,
     repair_cost_per_km: float = 1.0,
     node_repair_cost: float = 1.0,
+    keep_controlled: bool = False,
     name: str | None = None,
 ) -> Imported:
     """Read an EPANET file into an :class:`Imported` water layer (see the module docstring)."""
@@ -239,12 +240,19 @@ def import_epanet(
     link_ids = set(wn.link_name_list)
 
     def closed(link, what: str) -> bool:
+        """Pipes and valves closed at the start are dropped (a control that may open one later is
+        named; ``keep_controlled`` keeps those); a closed pump is kept if a control opens it."""
         if str(link.initial_status).lower() != "closed":
             return False
-        if link.name in opened:
-            rep.notes.append(f"{what} {link.name}: closed at the start but opened by a control: kept")
+        if link.name in opened and (what == "pump" or keep_controlled):
+            rep.notes.append(f"{what} {link.name}: closed at the start, opened by a control: kept")
             return False
-        rep.drop(f"{what} {link.name}", "closed at the start and no control opens it")
+        why = "closed at the start" + (
+            " (a control may open it during a simulation: --keep-controlled keeps it)"
+            if link.name in opened
+            else " and no control opens it"
+        )
+        rep.drop(f"{what} {link.name}", why)
         return True
 
     def dia_cap(diameter: float) -> float:
