@@ -130,10 +130,11 @@ def main() -> None:
     pair.report.notes += [
         "power bus coordinates: Kamada-Kawai layout (synthetic), mapped onto Net3's bounding box "
         f"x [{wx[0]}, {wx[1]}], y [{wy[0]}, {wy[1]}]",
-        f"population of a water demand node = demand x 86400 / {LITRES_PER_PERSON_DAY:g} L per person per day",
-        f"failure_probability: PGA = {PGA7} g x 2^(M-7) x {R0} / (r + {R0}), r = distance (drawing units read as "
-        f"km) from the frame's centre ({cx:g}, {cy:g}); p = lognormal fragility median {FRAGILITY['median']} g, "
-        f"beta {FRAGILITY['beta']} (SYNTHETIC)",
+        f"population of a water demand node = demand x 86400 / {LITRES_PER_PERSON_DAY:g} L per person "
+        "per day",
+        f"failure_probability: PGA = {PGA7} g x 2^(M-7) x {R0} / (r + {R0}), r = distance (drawing units "
+        f"read as km) from the frame's centre ({cx:g}, {cy:g}); p = lognormal fragility median "
+        f"{FRAGILITY['median']} g, beta {FRAGILITY['beta']} (SYNTHETIC)",
         f"damage scenarios: pump335, bus49, m7-seed0 (a draw at M7, seed 0: {len(drawn)} elements)",
     ]
     if OUT.exists():

@@ -122,7 +122,8 @@ def main() -> None:
         "kind": "emergency_event",
         "synthetic": True,
         "description": (
-            "SYNTHETIC magnitude-7-like event for net3-activsg200, made by scripts/make_net3_activsg200_event.py: "
+            "SYNTHETIC magnitude-7-like event for net3-activsg200, made by "
+            "scripts/make_net3_activsg200_event.py: "
             "point-source ground motion, one lognormal fragility, lognormal repair durations, a made-up "
             "5 x 5 road grid with two closed bridges; the observations after the event follow the "
             "population rule. Not a real earthquake."

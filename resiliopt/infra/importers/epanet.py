@@ -13,11 +13,11 @@ Mapping (docs/import.md, "Water (EPANET)"; every value is written to ``import.md
 * pipe -> link, capacity $u = \tfrac{\pi}{4} D^2 v_{max}$ (L/s); a check valve makes it one
   way (start -> end); a pipe closed at the start is dropped (reported, with a word if a
   control of the file may open it; ``keep_controlled=True`` keeps those).
-* pump -> a pump node ``pump_<id>`` (``node_type: pump``: a coupling makes it depend on
-  power; dropped if closed at the start and no control opens it) between two one-way links ``<id>`` (suction -> pump node) and ``<id>_out``
-  (pump node -> discharge); capacity = the flow at zero head of its head curve,
-  $(A/B)^{1/C}$ for $h = A - B q^C$; a constant-power pump takes the largest capacity of the
-  pipes at its ends.
+* pump (dropped if closed at the start and no control opens it) -> a pump node
+  ``pump_<id>`` (``node_type: pump``: a coupling makes it depend on power) between two
+  one-way links ``<id>`` (suction -> pump node) and ``<id>_out`` (pump node -> discharge);
+  capacity = the flow at zero head of its head curve, $(A/B)^{1/C}$ for $h = A - B q^C$; a
+  constant-power pump takes the largest capacity of the pipes at its ends.
 * valve -> link with the pipe rule; PRV, PSV and FCV one way, the others two way.
 
 Read but not used: elevations, heads, roughness, minor losses, controls (other than for the

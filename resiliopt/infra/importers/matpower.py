@@ -15,6 +15,7 @@ BR_STATUS``. ``mpc.dcline`` and other extra fields are not read (reported).
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 from resiliopt.errors import InputError
@@ -111,7 +112,9 @@ def read_matpower(path: Path) -> Grid:
     from matpowercaseframes import CaseFrames
 
     try:
-        cf = CaseFrames(str(path))
+        with warnings.catch_warnings():  # its pandas deprecation warnings are not the user's business
+            warnings.simplefilter("ignore")
+            cf = CaseFrames(str(path))
     except Exception as exc:
         raise InputError(
             f"matpowercaseframes could not read the file: {type(exc).__name__}: {exc}", path

@@ -141,7 +141,8 @@ def read_pandapower_json(path: Path, rep: Report) -> Grid:
                 "where": f"load[{r['index']}]",
             }
         )
-    total_load = sum(ld["p"] for ld in grid.loads if ld["in_service"])
+    live = {b["id"] for b in grid.buses if b["in_service"]}
+    total_load = sum(ld["p"] for ld in grid.loads if ld["in_service"] and ld["bus"] in live)
     for table, prefix in (("gen", "G"), ("sgen", "SG"), ("ext_grid", "EG")):
         for r in _frame(net, table, path):
             pmax = _f(r.get("max_p_mw"))
