@@ -13,6 +13,7 @@ import typer
 from resiliopt.cli import _options as opt
 from resiliopt.cli._output import plain_console, print_json
 from resiliopt.cli.infra import infra_app
+from resiliopt.infra.importers import Nearest, import_couple, import_power, import_water
 
 console = plain_console()
 import_app = typer.Typer(
@@ -79,8 +80,6 @@ def water_cmd(
 
       resiliopt infra import water town.inp --out town --max-velocity 2 --pattern peak
     """
-    from resiliopt.infra.importers import import_water
-
     _show(
         import_water(
             file,
@@ -124,8 +123,6 @@ def power_cmd(
 
       resiliopt infra import power net.json --out grid --zero-rating 500
     """
-    from resiliopt.infra.importers import import_power
-
     _show(
         import_power(file, out, force=force, layer=layer, zero_rating=zero_rating, layout=layout, name=name),
         as_json,
@@ -165,7 +162,5 @@ def couple_cmd(
 
       resiliopt infra import couple net3 grid --out pair --table links.csv
     """
-    from resiliopt.infra.importers import Nearest, import_couple
-
     rules = [Nearest.parse(s, math.inf if radius is None else radius, frame, dep_type) for s in nearest or []]
     _show(import_couple(cases, out, table=table, nearest=rules, name=name, force=force), as_json)
