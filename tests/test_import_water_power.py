@@ -70,6 +70,21 @@ def test_water_options_change_the_numbers(tmp_path, capsys):
     assert links.loc["P1", "capacity"] == pytest.approx(math.pi / 4 * 0.04 * 1.5 * 1000, abs=1e-4)
 
 
+def test_closed_pipe_a_control_opens(tmp_path, capsys):
+    inp = tmp_path / "ctl.inp"
+    inp.write_text(
+        (D / "tiny.inp").read_text().replace("[END]", "[CONTROLS]\n LINK P3 OPEN AT TIME 2\n\n[END]")
+    )
+    assert run(["infra", "import", "water", str(inp), "--out", str(tmp_path / "a")], capsys)[0] == 0
+    assert "P3" not in tables(tmp_path / "a")[1].index
+    assert (
+        "| pipe P3 | closed at the start (a control may open it" in (tmp_path / "a" / "import.md").read_text()
+    )
+    args = ["infra", "import", "water", str(inp), "--out", str(tmp_path / "b"), "--keep-controlled"]
+    assert run(args, capsys)[0] == 0
+    assert tables(tmp_path / "b")[1].loc["P3", "two_way"]
+
+
 # --------------------------------------------------------------------------- power
 def test_matpower_counts_zero_rating_and_out_of_service(tmp_path, capsys):
     rc, _, err = run(["infra", "import", "power", str(D / "tiny.m"), "--out", str(tmp_path / "p")], capsys)

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from resiliopt.cli import _options as opt
-from resiliopt.cli._output import plain_console, print_json
+from resiliopt.cli._output import plain_console
 from resiliopt.cli.infra import infra_app
 from resiliopt.infra.importers import Nearest, import_couple, import_power, import_water
 
@@ -25,14 +25,10 @@ infra_app.add_typer(import_app, name="import")
 
 OUT = typer.Option(..., "--out", help="output folder (written whole, with import.md)")
 NAME = typer.Option(None, "--name", help="case name (default: the file's stem)")
-JSON = typer.Option(False, "--json", help="print one strict JSON object")
 POSITIVE = opt.Number(float, 0, lo_open=True, what="a positive number")
 
 
-def _show(summary: dict, as_json: bool) -> None:
-    if as_json:
-        print_json(summary)
-        return
+def _show(summary: dict) -> None:
     for lay in summary["layers"]:
         console.print(
             f"{lay['layer']}: {lay['nodes']} nodes, {lay['links']} links, supply {lay['supply']:.6g}, "
@@ -69,7 +65,6 @@ def water_cmd(
     ),
     layer: str = typer.Option("water", "--layer", help="layer name"),
     name: str = NAME,
-    as_json: bool = JSON,
     force: bool = opt.FORCE,
 ) -> None:
     """EPANET .inp (through WNTR) -> a water layer.
@@ -90,9 +85,9 @@ def water_cmd(
             pattern=pattern,
             horizon_hours=horizon,
             reservoir_supply=reservoir_supply,
+            keep_controlled=keep_controlled,
             name=name,
         ),
-        as_json,
     )
 
 
@@ -112,7 +107,6 @@ def power_cmd(
     ),
     layer: str = typer.Option("power", "--layer", help="layer name"),
     name: str = NAME,
-    as_json: bool = JSON,
     force: bool = opt.FORCE,
 ) -> None:
     """MATPOWER .m or pandapower JSON -> a power layer.
@@ -125,13 +119,13 @@ def power_cmd(
     """
     _show(
         import_power(file, out, force=force, layer=layer, zero_rating=zero_rating, layout=layout, name=name),
-        as_json,
     )
 
 
 @import_app.command("couple")
 def couple_cmd(
-    cases: list[str] = typer.Argument(..., help="imported cases (folders or case.yaml) to merge"),
+    first: str = typer.Argument(..., help="an imported case (folder or case.yaml), e.g. the water layer"),
+    second: str = typer.Argument(..., help="another imported case, e.g. the power layer"),
     out: Path = OUT,
     table: Path = typer.Option(
         None, "--table", help="linking table CSV: dependee_layer,dependee,depender_layer,depender[,type,loss]"
@@ -151,7 +145,6 @@ def couple_cmd(
     ),
     dep_type: str = typer.Option("physical", "--type", help="type of the nearest-coordinate dependencies"),
     name: str = typer.Option(None, "--name", help="case name (default: the names joined by '-')"),
-    as_json: bool = JSON,
     force: bool = opt.FORCE,
 ) -> None:
     """Merge imported cases and add dependencies (linking table and/or nearest coordinates).
@@ -163,4 +156,4 @@ def couple_cmd(
       resiliopt infra import couple net3 grid --out pair --table links.csv
     """
     rules = [Nearest.parse(s, math.inf if radius is None else radius, frame, dep_type) for s in nearest or []]
-    _show(import_couple(cases, out, table=table, nearest=rules, name=name, force=force), as_json)
+    _show(import_couple([first, second], out, table=table, nearest=rules, name=name, force=force))

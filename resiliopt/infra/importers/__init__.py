@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from resiliopt._atomic import check_output_dir
 from resiliopt.errors import InputError
 from resiliopt.infra.importers._common import Imported, write_case, write_files
 from resiliopt.infra.importers.couple import Nearest, couple_cases
@@ -49,6 +50,7 @@ def _missing(package: str, exc: ModuleNotFoundError) -> InputError:
 
 def import_water(path: str | Path, out: str | Path, *, force: bool = False, **options) -> dict:
     """EPANET ``.inp`` -> an infra case in ``out`` (options: :func:`import_epanet`)."""
+    check_output_dir(out, "infra import water", force)  # before reading any input
     try:
         imp = import_epanet(path, **options)
     except ModuleNotFoundError as exc:
@@ -71,6 +73,7 @@ def read_power(path: str | Path, **options) -> Imported:
 
 def import_power(path: str | Path, out: str | Path, *, force: bool = False, **options) -> dict:
     """MATPOWER or pandapower JSON -> an infra case in ``out`` (options: :func:`import_matpower`)."""
+    check_output_dir(out, "infra import power", force)  # before reading any input
     return write_case(read_power(path, **options), out, "infra import power", force)
 
 
@@ -84,5 +87,6 @@ def import_couple(
     force: bool = False,
 ) -> dict:
     """Merge imported cases and add dependencies (:func:`couple_cases`) -> a case in ``out``."""
+    check_output_dir(out, "infra import couple", force)  # before reading any input
     imp = couple_cases(cases, table=table, nearest=nearest, name=name)
     return write_case(imp, out, "infra import couple", force)
