@@ -39,6 +39,7 @@ for _optional in ("fahp", "simulate", "retrofit", "infra", "infra_restore", "rep
     except ModuleNotFoundError as exc:  # a feature not written yet
         if exc.name != f"resiliopt.cli.{_optional}":
             raise
+__import__("resiliopt.cli.infra_import")  # resiliopt infra import ... (registers on cli.infra's sub-app)
 from resiliopt.cli import importers  # noqa: E402, F401  (resiliopt import osm; docs/import.md)
 
 
