@@ -103,7 +103,8 @@ def test_only_these_commands_draw_damage_from_a_magnitude():
                 yield " ".join((*path, name)), {o for p in sub.params for o in p.opts}
 
     drawing = {name for name, opts in walk(cmd) if opts & {"--magnitude", "--magnitudes"}}
-    assert drawing == {"infra served", "infra cascade", "infra restore", "infra simulate"}
+    # `import osm --magnitude` writes the scenario earthquake of a logistics case: no damage draw
+    assert drawing - {"import osm"} == {"infra served", "infra cascade", "infra restore", "infra simulate"}
 
 
 def test_the_draw_is_the_documented_stream():
