@@ -13,6 +13,7 @@ from test_infra_indp_toy import TOY_DAMAGE, toy_case
 
 from resiliopt.errors import InputError
 from resiliopt.formulations.indp import BackupUnit, INDPOptions
+from resiliopt.infra.plan_check import CHECKS
 from resiliopt.infra.restoration import Plan, Restorer, check_plan, restore
 
 
@@ -156,7 +157,8 @@ def test_td_with_the_iterative_schedule_costs_what_the_iterative_run_cost(v):
     it = Restorer(case, 1).iterative(TOY_DAMAGE)
     T = 6
     r = Restorer(case, T)
-    sched = {(k, la, el): p for k, la, el, p in it.repairs.itertuples(index=False)}
+    rep = it.repairs[["kind", "layer", "element", "period"]]
+    sched = {(k, la, el): p for k, la, el, p in rep.itertuples(index=False)}
     m = r.model
     for k in r.data.nodes:
         for t in m.T:
@@ -225,28 +227,27 @@ def test_all_rule_is_stricter():
 def test_check_plan_catches_tampering():
     case = toy_case(v=2)
     plan = Restorer(case, 1).iterative(TOY_DAMAGE)
-    assert check_plan(case, plan).ok
-    bad = Plan(
-        **{
-            **plan.__dict__,
-            "repairs": pd.concat(
-                [plan.repairs, pd.DataFrame([("link", "water", "w23", 1)], columns=plan.repairs.columns)]
-            ),
-        }
-    )
-    names = set(check_plan(case, bad).checks.query("not ok")["check"])
-    assert "repairs only damaged elements" in names
+    assert check_plan(case, plan, damage=TOY_DAMAGE).ok
+    extra = pd.DataFrame([("link", "water", "w23", 1, 1, 1)], columns=plan.repairs.columns)
+    bad = Plan(**{**plan.__dict__, "repairs": pd.concat([plan.repairs, extra])})
+    assert CHECKS["damaged"] in check_plan(case, bad, damage=TOY_DAMAGE).failed()
+    # the plan's own damage table is not the input: a repair of an element added there is caught
+    wider = pd.concat([plan.damage, pd.DataFrame([("link", "water", "w23")], columns=plan.damage.columns)])
+    bad = Plan(**{**bad.__dict__, "damage": wider})
+    assert CHECKS["damaged"] in check_plan(case, bad, damage=TOY_DAMAGE).failed()
     res = plan.resources.assign(available=0.0)
-    names = set(check_plan(case, Plan(**{**plan.__dict__, "resources": res})).checks.query("not ok")["check"])
-    assert names == {"resources per period respected"}
+    chk = check_plan(case, Plan(**{**plan.__dict__, "resources": res}), damage=TOY_DAMAGE)
+    assert chk.failed() == {CHECKS["resource table"]}
     costs = plan.costs.copy()
     costs.loc[0, "objective"] -= 1.0
-    assert not check_plan(case, Plan(**{**plan.__dict__, "costs": costs})).ok
+    assert check_plan(case, Plan(**{**plan.__dict__, "costs": costs}), damage=TOY_DAMAGE).failed() == {
+        CHECKS["costs"]
+    }
     flows = plan.flows.copy()
     flows.loc[flows.index[0], "flow"] += 1000.0
-    assert "flows within capacity" in set(
-        check_plan(case, Plan(**{**plan.__dict__, "flows": flows})).checks.query("not ok")["check"]
-    )
+    assert CHECKS["capacity"] in check_plan(
+        case, Plan(**{**plan.__dict__, "flows": flows}), damage=TOY_DAMAGE
+    ).failed()
 
 
 def test_tier1_minimum_share():
@@ -272,13 +273,18 @@ def test_mobile_backup_serves_demand_while_repairs_go_on():
     case = toy_case(v=0)
     dmg = pd.DataFrame([("node", "power", "P1")], columns=["kind", "layer", "element"])
     base = Restorer(case, 1).iterative(dmg)
-    gen = Restorer(case, 1, INDPOptions(backups=(BackupUnit("power", 1, 5.0, cost=1.0),))).iterative(dmg)
+    opts = INDPOptions(backups=(BackupUnit("power", 1, 5.0, cost=1.0),))
+    gen = Restorer(case, 1, opts).iterative(dmg)
     assert base.served.set_index("layer")["share"]["power"] == 0.0
     assert gen.served.set_index("layer")["share"]["power"] == pytest.approx(0.5)
     placed = gen.nodes[gen.nodes.backup > 0]
     assert list(placed.node) == ["P3"]  # the unit goes where unmet demand costs most
-    chk = check_plan(case, gen)
+    chk = check_plan(case, gen, opts, damage=dmg)
     assert chk.ok, chk.checks
+    # the backup's cost comes from the options, not from the plan: without them it is caught
+    assert check_plan(case, gen, damage=dmg).failed() == {
+        CHECKS[k] for k in ("backups", "costs", "solver objective")
+    }
     assert gen.objective == pytest.approx(base.objective - 5 * 150 + 1.0)
 
 

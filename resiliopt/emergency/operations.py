@@ -261,7 +261,7 @@ def respond_event(
             f"nothing is damaged at time {t:g}: no repair to plan", file=ev.path, location="--time"
         )
     plan = planner.plan(dmg, horizon, v, v, tier1)
-    chk = check_plan(c, plan, planner.restorer(horizon, tier1).options)
+    chk = check_plan(c, plan, planner.restorer(horizon, tier1).options, damage=dmg, resources=v)
     rep = plan.repairs.assign(period=plan.repairs["period"] + t - 1)
     res = RespondResult(c.name, t, lv["level"], v, horizon, tier1, plan, chk, rep)
     if out is not None:

@@ -21,13 +21,15 @@ Parameters
     resource use of a repair [resource units]; :math:`v_{rt}` resources available in period
     :math:`t` [resource units] (mutable); :math:`\gamma_{ij} \in (0, 1]` the dependency of node
     :math:`j` on node :math:`i` (the case's ``loss``); :math:`\alpha_{is}, \beta_{\ell s}`
-    membership of spaces.
+    membership of spaces; :math:`\tau_i \ge 1` the repair duration [periods] (the case's
+    ``repair_time`` rounded up, :mod:`resiliopt.formulations.indp_repairs`).
 
 Variables (per period :math:`t`)
     :math:`x_{at} \ge 0` flow on arc :math:`a`; :math:`\delta^+_{it}, \delta^-_{it} \ge 0`
     over- and under-supply; :math:`w_{it}, y_{\ell t} \in \{0,1\}` the element works;
-    :math:`\tilde w_{it}, \tilde y_{\ell t} \in \{0,1\}` the element is repaired in period
-    :math:`t`; :math:`z_{st} \in \{0,1\}` space :math:`s` is prepared in period :math:`t`.
+    :math:`\tilde w_{it}, \tilde y_{\ell t} \in \{0,1\}` the repair of the element starts in
+    period :math:`t` (it is under way in periods :math:`t, \dots, t + \tau_i - 1`);
+    :math:`z_{st} \in \{0,1\}` space :math:`s` is prepared in period :math:`t`.
 
 .. math::
 
@@ -44,16 +46,20 @@ Variables (per period :math:`t`)
     & x_{at} \le u_{\ell(a)}\, y_{\ell(a) t},\;
       x_{at} \le u_{\ell(a)}\, w_{o(a) t},\; x_{at} \le u_{\ell(a)}\, w_{e(a) t}
         && \forall a, t \quad (\text{cap\_link, cap\_from, cap\_to})             \\
-    & w_{it} \le 1 - \bar d_i + \textstyle\sum_{\tau \le t} \tilde w_{i\tau},\quad
-      y_{\ell t} \le 1 - \bar d_\ell + \sum_{\tau \le t} \tilde y_{\ell\tau}
+    & w_{it} \le 1 - \bar d_i + \textstyle\sum_{t' \le t - \tau_i + 1} \tilde w_{it'},\quad
+      y_{\ell t} \le 1 - \bar d_\ell + \sum_{t' \le t - \tau_\ell + 1} \tilde y_{\ell t'}
         && \forall i, \ell, t \quad (\text{node\_state, link\_state})           \\
     & \textstyle\sum_t \tilde w_{it} \le \bar d_i,\quad \sum_t \tilde y_{\ell t} \le \bar d_\ell
         && \forall i, \ell \quad (\text{repair\_once})                           \\
-    & \textstyle\sum_i p_i \tilde w_{it} + \sum_\ell h_\ell \tilde y_{\ell t} \le v_{rt}
+    & \tilde w_{it} = 0\ (t > T - \tau_i + 1),\quad \tilde y_{\ell t} = 0\ (t > T - \tau_\ell + 1)
+        && \forall i, \ell \quad (\text{bounds: repairs end in the horizon})        \\
+    & \textstyle\sum_i p_i \sum_{t' \in W_i(t)} \tilde w_{it'}
+      + \sum_\ell h_\ell \sum_{t' \in W_\ell(t)} \tilde y_{\ell t'} \le v_{rt}
         && \forall r, t \quad (\text{resources})                                   \\
     & w_{jt} \le \textstyle\sum_{i \in D_k(j)} \gamma_{ij} w_{it}
         && \forall j, k \in K(j), t \quad (\text{dependency})                     \\
-    & \tilde w_{it} \le z_{st}\ (\alpha_{is} = 1),\quad \tilde y_{\ell t} \le z_{st}\ (\beta_{\ell s} = 1)
+    & \textstyle\sum_{W_i(t)} \tilde w_{it'} \le z_{st}\ (\alpha_{is} = 1),\quad
+      \sum_{W_\ell(t)} \tilde y_{\ell t'} \le z_{st}\ (\beta_{\ell s} = 1)
         && \forall t \quad (\text{space\_node, space\_link})
 
 The bounds on :math:`\delta^\pm` are not in the paper: without them a node's
@@ -70,8 +76,12 @@ each layer it depends on supply a total :math:`\gamma` of at least one (with bin
 
 The iterative INDP is this model with :math:`T = 1`, solved once per period with
 :math:`\bar d` updated to what is still broken (:func:`set_damage`); the td-INDP is the same
-model with :math:`T > 1` solved once. A repair in period :math:`t` is usable in period
-:math:`t` (flows are those of the end of the period, as in the paper's iterative INDP).
+model with :math:`T > 1` solved once. :math:`W_i(t) = \{t' : t - \tau_i + 1 \le t' \le t\}`:
+a repair started in :math:`t` holds its resources and spaces in periods :math:`t..t+\tau_i-1`
+and the element is usable in period :math:`t + \tau_i - 1` (flows are those of the end of the
+period, as in the paper's iterative INDP). With :math:`\tau \equiv 1` (``durations="one"``,
+or a case whose ``repair_time`` is at most 1) this is the paper's model row for row;
+:mod:`resiliopt.formulations.indp_repairs` writes these rows and says what the durations mean.
 
 Extensions (off by default; :class:`INDPOptions`)
     *Priority tiers.* With ``tier1_min_share`` :math:`\sigma`, in every layer and period the
@@ -103,6 +113,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from resiliopt.errors import InputError
+from resiliopt.formulations.indp_repairs import add_repair_rows, add_space_rows, repair_periods
 
 #: description and unit of each constraint (Calliope style).
 META: dict[str, dict[str, str]] = {
@@ -154,6 +165,10 @@ class INDPOptions:
     #: layers whose supply and demand are modelled (default: all); the nodes of the other
     #: layers keep their state (damage, repair, dependencies) but have no demand or links.
     service_layers: tuple[str, ...] | None = None
+    #: "case": a repair takes the case's repair_time, rounded up to whole periods (at least 1);
+    #: "one": every repair takes one period (the paper's INDP). docs/indp.md, "Repairs that
+    #: take several periods".
+    durations: str = "case"
 
     def validate(self) -> None:
         if self.dependency_rule not in ("any", "all"):
@@ -164,6 +179,10 @@ class INDPOptions:
         if self.arc_model not in ("link", "directed", "paired"):
             raise InputError(
                 f"arc_model must be link, directed or paired (got {self.arc_model!r})", location="arc_model"
+            )
+        if self.durations not in ("case", "one"):
+            raise InputError(
+                f"durations must be 'case' or 'one' (got {self.durations!r})", location="durations"
             )
         if self.tier1_min_share is not None and not 0.0 <= self.tier1_min_share <= 1.0:
             raise InputError(
@@ -190,6 +209,8 @@ class INDPData:
     link_spaces: list[tuple[tuple[str, str], str]]
     resources: dict[str, float]
     layers: list[str]
+    #: repair duration tau (periods) of every element, keyed (kind, layer, element)
+    repair_periods: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
 
@@ -330,6 +351,14 @@ def compile_case(case, options: INDPOptions | None = None) -> INDPData:
         layers,
     )
     data.extra["link_units"] = units
+    try:
+        tau_n = repair_periods(nt, nodes, options.durations)
+        tau_l = repair_periods(lt, links, options.durations)
+    except ValueError as exc:
+        raise InputError(str(exc), file=_source(case, "nodes"), location="repair_time") from None
+    data.repair_periods = {("node", *k): v for k, v in tau_n.items()} | {
+        ("link", *k): v for k, v in tau_l.items()
+    }
     return data
 
 
@@ -419,36 +448,9 @@ def build_indp(case, periods: int = 1, options: INDPOptions | None = None, data:
         m.T,
         rule=lambda m, la, li, s, t: m.x[la, li, s, t] <= cap[la, li, s] * m.w[d.arc_ends[la, li, s][1], t],
     )
-    m.node_state = pyo.Constraint(
-        m.N,
-        m.T,
-        rule=lambda m, la, nd, t: (
-            m.w[la, nd, t] - sum(m.wr[la, nd, tau] for tau in m.T if tau <= t) <= 1 - m.dmg_node[la, nd]
-        ),
-    )
-    m.link_state = pyo.Constraint(
-        m.L,
-        m.T,
-        rule=lambda m, la, li, t: (
-            m.y[la, li, t] - sum(m.yr[la, li, tau] for tau in m.T if tau <= t) <= 1 - m.dmg_link[la, li]
-        ),
-    )
-    m.node_repair_once = pyo.Constraint(
-        m.N, rule=lambda m, la, nd: sum(m.wr[la, nd, t] for t in m.T) <= m.dmg_node[la, nd]
-    )
-    m.link_repair_once = pyo.Constraint(
-        m.L, rule=lambda m, la, li: sum(m.yr[la, li, t] for t in m.T) <= m.dmg_link[la, li]
-    )
     p = {k: float(node[k]["resource_use"]) for k in d.nodes}
     h = {k: float(link[k]["resource_use"]) for k in d.links}
-    m.resources = pyo.Constraint(
-        m.R,
-        m.T,
-        rule=lambda m, r, t: (
-            sum(p[k] * m.wr[k, t] for k in d.nodes if p[k]) + sum(h[k] * m.yr[k, t] for k in d.links if h[k])
-            <= m.v[r, t]
-        ),
-    )
+    add_repair_rows(m, d, p, h)  # states, repair once, resources (with durations)
     if options.dependency_rule == "any":
         groups = sorted(d.deps)
         m.DEP = pyo.Set(initialize=groups, dimen=3, ordered=True)
@@ -463,10 +465,7 @@ def build_indp(case, periods: int = 1, options: INDPOptions | None = None, data:
         m.dependency = pyo.Constraint(
             m.DEP, m.T, rule=lambda m, la, nd, ila, ind, t: m.w[la, nd, t] <= m.w[ila, ind, t]
         )
-    m.NS = pyo.Set(initialize=[(*k, s) for k, s in d.node_spaces], dimen=3, ordered=True)
-    m.LS = pyo.Set(initialize=[(*k, s) for k, s in d.link_spaces], dimen=3, ordered=True)
-    m.space_node = pyo.Constraint(m.NS, m.T, rule=lambda m, la, nd, s, t: m.wr[la, nd, t] <= m.z[s, t])
-    m.space_link = pyo.Constraint(m.LS, m.T, rule=lambda m, la, li, s, t: m.yr[la, li, t] <= m.z[s, t])
+    add_space_rows(m, d)  # a repair under way prepares its spaces
 
     # extensions
     layers = d.layers

@@ -3,8 +3,12 @@
 :class:`Restorer` holds one built MILP (:func:`~resiliopt.formulations.indp.build_indp`) and
 one persistent solver; every plan it makes only changes the model's mutable parameters
 (damage, resources), never rebuilds it. A :class:`Plan` is a set of tidy tables; every plan
-can be checked against the case's input tables by :func:`check_plan`, which shares no code
-with the builder.
+can be checked against the input by :func:`~resiliopt.infra.plan_check.check_plan` (re-exported
+here), which shares no code with the builder.
+
+Repairs may take several periods (the case's ``repair_time``, ``INDPOptions.durations``;
+docs/indp.md): ``Plan.repairs`` gives each repair's start ``period``, its ``duration`` and the
+period ``works_from`` which the element serves.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from resiliopt.formulations.indp import (
     set_damage,
     set_resources,
 )
+from resiliopt.infra.plan_check import PlanCheck, check_plan
 from resiliopt.solvers.mip import PersistentMIP
+
+__all__ = ["COST_TERMS", "Plan", "PlanCheck", "Restorer", "check_plan", "damage_table", "restore"]
 
 COST_TERMS = [
     "flow_cost",
@@ -37,12 +44,15 @@ COST_TERMS = [
 ]
 
 
+BACKUP_COLUMNS = ["layer", "node", "unit", "period", "placed", "supply"]
+
+
 @dataclass
 class Plan:
     """A restoration plan as tidy tables (element keys are (kind, layer, element) columns)."""
 
     method: str  # "iterative" or "td"
-    repairs: pd.DataFrame  # kind, layer, element, period
+    repairs: pd.DataFrame  # kind, layer, element, period (the start), duration, works_from
     costs: pd.DataFrame  # period, <COST_TERMS>, objective
     served: pd.DataFrame  # layer, period, demand, served, share
     flows: pd.DataFrame  # layer, link, from, to, period, flow
@@ -51,6 +61,8 @@ class Plan:
     resources: pd.DataFrame  # resource, period, available, used
     damage: pd.DataFrame  # kind, layer, element
     unrepaired: pd.DataFrame = field(default_factory=pd.DataFrame)  # kind, layer, element
+    #: backup units placed: layer, node, unit (index in INDPOptions.backups), period, placed, supply
+    backups: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BACKUP_COLUMNS))
 
     @property
     def objective(self) -> float:
@@ -131,6 +143,10 @@ class Restorer:
         lt = self.data.link_tab
         two = self.options.arc_model == "paired"
         self.arcs_per_link = {k: 2 if two and bool(lt.at[k, "two_way"]) else 1 for k in self.data.links}
+        #: index in options.backups of each unit type the model has (those with count and capacity)
+        self._unit_index = [
+            i for i, bu in enumerate(self.options.backups) if bu.count > 0 and bu.capacity > 0
+        ]
 
     # -- one solve -------------------------------------------------------------------------
     def _solve(self):
@@ -209,10 +225,16 @@ class Restorer:
                 x = m.x[a, t].value or 0.0
                 if x > 1e-9:
                     flows.append((a[0], a[1], o[1], e[1], t + offset, x))
-        backup = {}
+        backup, units = {}, []
         for la, nd, bi in m.B:
             for t in m.T:
-                backup[(la, nd), t] = backup.get(((la, nd), t), 0.0) + (m.backup[la, nd, bi, t].value or 0.0)
+                sup, placed = (
+                    m.backup[la, nd, bi, t].value or 0.0,
+                    int(round(m.place[la, nd, bi, t].value or 0)),
+                )
+                backup[(la, nd), t] = backup.get(((la, nd), t), 0.0) + sup
+                if placed or sup > 1e-9:
+                    units.append((la, nd, self._unit_index[bi], t + offset, placed, sup))
         nodes = [
             (
                 k[0],
@@ -227,11 +249,12 @@ class Restorer:
             for t in m.T
         ]
         used = {}
-        for kind, la, el, t in self._repairs():
+        for kind, la, el, t in self._repairs():  # a repair holds its resources while under way
             tab = d.node_tab if kind == "node" else d.link_tab
-            used[t] = used.get(t, 0.0) + float(tab.at[(la, el), "resource_use"])
+            for s in range(t, t + d.repair_periods[kind, la, el]):
+                used[s] = used.get(s, 0.0) + float(tab.at[(la, el), "resource_use"])
         res = [(r, t + offset, float(pyo.value(m.v[r, t])), used.get(t, 0.0)) for r in m.R for t in m.T]
-        return flows, nodes, res
+        return flows, nodes, res, units
 
     # -- plans -----------------------------------------------------------------------------
     def iterative(self, damage, max_iterations: int | None = None, detail: bool = True) -> Plan:
@@ -242,8 +265,23 @@ class Restorer:
         nodes, links = _split_damage(damage)
         set_damage(self.model, nodes, links)
         left_n, left_l = damaged(self.model)
+        long = [
+            (kind, *k)
+            for kind, ks in (("node", left_n), ("link", left_l))
+            for k in ks
+            if self.data.repair_periods[(kind, *k)] > 1
+        ]
+        if long:
+            kind, la, el = long[0]
+            raise InputError(
+                f"the iterative INDP plans one period at a time and cannot start a repair that takes "
+                f"longer: {len(long)} damaged element(s) take more than one period (e.g. {kind} {el!r} of "
+                f"{la!r}: {self.data.repair_periods[long[0]]} periods, from its repair_time); use the "
+                "td-INDP, or durations='one' to plan every repair as one period",
+                location="method",
+            )
         limit = max_iterations if max_iterations is not None else len(left_n) + len(left_l) + 1
-        reps, costs, served, mip, flows, nrows, res = [], [], [], [], [], [], []
+        reps, costs, served, mip, flows, nrows, res, units = [], [], [], [], [], [], [], []
         it = 0
         while it < limit:
             it += 1
@@ -254,15 +292,16 @@ class Restorer:
             costs += self._costs(offset=it - 1)
             served += self._served(offset=it - 1)
             if detail:
-                f, nd, rs = self._detail(offset=it - 1)
+                f, nd, rs, bu = self._detail(offset=it - 1)
                 flows += f
                 nrows += nd
                 res += rs
+                units += bu
             mark_repaired(self.model, done)
             left_n, left_l = damaged(self.model)
             if not done or not (left_n or left_l):
                 break
-        plan = self._plan("iterative", reps, costs, served, flows, nrows, mip, res, nodes, links)
+        plan = self._plan("iterative", reps, costs, served, flows, nrows, mip, res, nodes, links, units)
         plan.unrepaired = damage_table(left_n, left_l)
         return plan
 
@@ -273,8 +312,8 @@ class Restorer:
         r = self._solve()
         mip = [(1, self.periods, r.status, r.objective, r.bound, r.gap, r.seconds, r.solver)]
         reps = self._repairs()
-        f, nd, rs = self._detail()
-        plan = self._plan("td", reps, self._costs(), self._served(), f, nd, mip, rs, nodes, links)
+        f, nd, rs, bu = self._detail()
+        plan = self._plan("td", reps, self._costs(), self._served(), f, nd, mip, rs, nodes, links, bu)
         left_n, left_l = damaged(self.model)
         rep = {(k, la, el) for k, la, el, _ in reps}
         plan.unrepaired = damage_table(
@@ -282,10 +321,12 @@ class Restorer:
         )
         return plan
 
-    def _plan(self, method, reps, costs, served, flows, nrows, mip, res, nodes, links) -> Plan:
+    def _plan(self, method, reps, costs, served, flows, nrows, mip, res, nodes, links, units) -> Plan:
+        tau = self.data.repair_periods
+        reps = [(*r, tau[r[:3]], r[3] + tau[r[:3]] - 1) for r in reps]
         return Plan(
             method,
-            pd.DataFrame(reps, columns=["kind", "layer", "element", "period"]),
+            pd.DataFrame(reps, columns=["kind", "layer", "element", "period", "duration", "works_from"]),
             pd.DataFrame(costs, columns=["period", *COST_TERMS, "objective"]),
             pd.DataFrame(served, columns=["layer", "period", "demand", "served", "share"]),
             pd.DataFrame(flows, columns=["layer", "link", "from", "to", "period", "flow"]),
@@ -297,6 +338,7 @@ class Restorer:
             ),
             pd.DataFrame(res, columns=["resource", "period", "available", "used"]),
             damage_table(nodes, links),
+            backups=pd.DataFrame(units, columns=BACKUP_COLUMNS),
         )
 
 
@@ -316,201 +358,3 @@ def restore(
     if method == "td":
         return Restorer(case, periods, options, solver, resources).td(damage)
     raise InputError(f"method must be iterative or td (got {method!r})", location="--method")
-
-
-# -- the independent check -----------------------------------------------------------------
-
-
-@dataclass
-class PlanCheck:
-    checks: pd.DataFrame  # check, ok, detail
-    objective_recomputed: float
-    objective_reported: float
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.checks["ok"].all())
-
-
-def check_plan(case, plan: Plan, options: INDPOptions | None = None, tol: float = 1e-6) -> PlanCheck:
-    """Check ``plan`` against the case's input tables alone (not the model's rows).
-
-    Verified: repairs only of damaged elements, each once; resources per period within the
-    plan's availability; flows >= 0, within capacity, in an allowed direction, only on working
-    links between working nodes, where *working* is recomputed from the damage, the repairs and
-    the dependency table (the greatest set closed under the dependency rule); the balance of
-    every node gives the over- and under-supply; the objective recomputed from the cost
-    columns equals the solver's, period by period.
-    """
-    options = options or INDPOptions()
-    checks = []
-
-    def add(name, ok, detail=""):
-        checks.append((name, bool(ok), detail))
-
-    nodes_t = case.nodes.assign(layer=case.nodes["layer"].astype(str), node=case.nodes["node"].astype(str))
-    links_t = case.links.assign(layer=case.links["layer"].astype(str), link=case.links["link"].astype(str))
-    nodes_t = nodes_t.set_index(["layer", "node"])
-    links_t = links_t.set_index(["layer", "link"])
-    periods = sorted(plan.costs["period"].astype(int))
-    dmg = {(r.kind, r.layer, r.element) for r in plan.damage.itertuples(index=False)}
-    directed = options.arc_model == "directed"
-    factor = 2.0 if options.arc_model == "paired" else 1.0
-
-    def base(kind, el):
-        """(link id, direction) of a repaired unit: "X:+" / "X:-" are the arcs of link X."""
-        if kind == "link" and directed and el[-2:] in (":+", ":-"):
-            return el[:-2], el[-1]
-        return el, None
-
-    rep = plan.repairs
-    keys = list(zip(rep["kind"], rep["layer"], rep["element"], strict=True))
-    bad = [k for k in keys if (k[0], k[1], base(k[0], k[2])[0]) not in dmg]
-    add("repairs only damaged elements", not bad, str(bad[:5]))
-    add("each element repaired at most once", len(keys) == len(set(keys)))
-    add("repairs within the plan's periods", rep["period"].isin(periods).all() if len(rep) else True)
-
-    if options.service_layers is not None:
-        nodes_t.loc[~nodes_t.index.get_level_values("layer").isin(options.service_layers), "demand"] = 0.0
-
-    def attr(kind, layer, el, col):
-        if kind == "node":
-            return float(nodes_t.at[(layer, el), col])
-        b = base(kind, el)[0]
-        f = factor if bool(links_t.at[(layer, b), "two_way"]) else 1.0
-        return f * float(links_t.at[(layer, b), col])
-
-    def use(r):
-        return attr(r.kind, r.layer, r.element, "resource_use")
-
-    used = {}
-    for r in rep.itertuples(index=False):
-        used[r.period] = used.get(r.period, 0.0) + use(r)
-    avail = plan.resources.groupby("period")["available"].min().to_dict()
-    over = {t: used.get(t, 0.0) - avail.get(t, np.inf) for t in periods}
-    add(
-        "resources per period respected",
-        all(v <= tol for v in over.values()),
-        ", ".join(f"t={t}: used {used.get(t, 0):g} of {avail.get(t, np.inf):g}" for t in periods),
-    )
-
-    deps = case.dependencies
-    if deps is not None and len(deps):
-        deps = deps[deps["type"].isin(options.dependency_types)]
-    flows = plan.flows
-    bk = plan.nodes.set_index(["layer", "node", "period"])["backup"] if len(plan.nodes) else None
-    costs = plan.costs.set_index("period")
-    ok_flow, ok_cap, ok_dir, ok_obj, ok_own = True, True, True, True, True
-    detail_obj = []
-    recomputed_total = 0.0
-    link_end = {k: (str(r["from"]), str(r["to"]), bool(r["two_way"])) for k, r in links_t.iterrows()}
-    spaces = case.spaces.set_index("space")["preparation_cost"].to_dict() if case.spaces is not None else {}
-    es = (
-        case.element_spaces
-        if case.element_spaces is not None
-        else pd.DataFrame(columns=["kind", "layer", "element", "space"])
-    )
-    space_of = {}
-    for r in es.itertuples(index=False):
-        space_of.setdefault((r.kind, str(r.layer), str(r.element)), set()).add(str(r.space))
-    for t in periods:
-        fixed = {
-            (k, la, el)
-            for k, la, el, p in zip(rep["kind"], rep["layer"], rep["element"], rep["period"], strict=True)
-            if p <= t
-        }
-        up_node = {k for k in nodes_t.index if ("node", *k) not in dmg or ("node", *k) in fixed}
-
-        def link_up(layer, el, d, fixed=fixed):
-            """Link ``el`` works in direction ``d`` ("+" from->to, "-" back) at period t."""
-            if ("link", layer, el) not in dmg:
-                return True
-            unit = f"{el}:{d}" if directed else el
-            return ("link", layer, unit) in fixed
-
-        works = _dependency_closure(up_node, deps, options.dependency_rule)
-        ft = flows[flows["period"] == t]
-        net = dict.fromkeys(nodes_t.index, 0.0)
-        flow_cost = 0.0
-        for la, li, fr, to, x in zip(ft["layer"], ft["link"], ft["from"], ft["to"], ft["flow"], strict=True):
-            li_base, _ = base("link", str(li))
-            k = (str(la), li_base)
-            a, b, two = link_end[k]
-            o, e = (k[0], str(fr)), (k[0], str(to))
-            if x < -tol:
-                ok_flow = False
-            if x > float(links_t.at[k, "capacity"]) * (1 + tol) + tol:
-                ok_cap = False
-            d = "+" if (o[1], e[1]) == (a, b) else "-"
-            if not (d == "+" or (two and (o[1], e[1]) == (b, a))):
-                ok_dir = False
-            if x > tol and not (link_up(k[0], li_base, d) and o in works and e in works):
-                ok_flow = False
-            net[o] += x
-            net[e] -= x
-            flow_cost += float(links_t.at[k, "flow_cost"]) * x
-        unbalance = 0.0
-        for k, row in nodes_t.iterrows():
-            s = float(bk.get((k[0], k[1], t), 0.0)) if bk is not None else 0.0
-            gap = float(row["demand"]) + s - net[k]  # = oversupply - undersupply
-            if gap > max(float(row["demand"]), 0.0) + tol or -gap > max(-float(row["demand"]), 0.0) + tol:
-                ok_own = False
-            unbalance += float(row["oversupply_penalty"]) * max(gap, 0.0) + float(row["unmet_penalty"]) * max(
-                -gap, 0.0
-            )
-        rt = rep[rep["period"] == t]
-        repair = sum(attr(r.kind, r.layer, r.element, "repair_cost") for r in rt.itertuples(index=False))
-        prepared = set().union(
-            *[
-                space_of.get((r.kind, r.layer, base(r.kind, r.element)[0]), set())
-                for r in rt.itertuples(index=False)
-            ]
-        )
-        space = sum(float(spaces[s]) for s in prepared)
-        ext = float(costs.at[t, "extension_cost"]) if "extension_cost" in costs else 0.0
-        total = flow_cost + repair + space + unbalance + ext
-        reported = float(costs.at[t, "objective"])
-        recomputed_total += total
-        if abs(total - reported) > tol * max(1.0, abs(reported)) + 1e-6:
-            ok_obj = False
-            detail_obj.append(f"t={t}: recomputed {total:.6f} vs solver {reported:.6f}")
-    add("flows >= 0 and only through working elements (dependencies honoured)", ok_flow)
-    add("flows within capacity", ok_cap)
-    add("flows in an allowed direction", ok_dir)
-    add("no node is short of more than its demand or left with more than its supply", ok_own)
-    add("objective recomputed from the input tables equals the solver's", ok_obj, "; ".join(detail_obj))
-    add(
-        "every solve reached a proven optimum",
-        (plan.mip["status"] == "optimal").all(),
-        f"max gap {plan.max_gap:.3g}",
-    )
-    return PlanCheck(
-        pd.DataFrame(checks, columns=["check", "ok", "detail"]), recomputed_total, plan.objective
-    )
-
-
-def _dependency_closure(up: set, deps, rule: str) -> set:
-    """The largest set W within ``up`` such that every node of W has its dependencies met in W."""
-    if deps is None or not len(deps):
-        return set(up)
-    need: dict = {}
-    for r in deps.itertuples(index=False):
-        der = (str(r.depender_layer), str(r.depender))
-        need.setdefault(der, {}).setdefault(str(r.dependee_layer), []).append(
-            ((str(r.dependee_layer), str(r.dependee)), float(r.loss))
-        )
-    works = set(up)
-    changed = True
-    while changed:
-        changed = False
-        for j in list(works):
-            for lst in need.get(j, {}).values():
-                if rule == "any":
-                    ok = sum(g for i, g in lst if i in works) >= 1.0 - 1e-9
-                else:
-                    ok = all(i in works for i, _ in lst)
-                if not ok:
-                    works.discard(j)
-                    changed = True
-                    break
-    return works
