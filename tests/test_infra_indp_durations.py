@@ -231,8 +231,11 @@ def test_durations_from_repair_time():
 
 
 def test_a_repair_longer_than_the_horizon_is_not_started():
-    case = with_durations(toy_case(v=3), {P1: 4, W1: 1})
-    plan = Restorer(case, 3).td(_dmg(P1, W1))
+    case = with_durations(toy_case(v=3), {P1: 4, W1: 1, p13: 2})
+    r = Restorer(case, 3)
+    assert [r.model.wr[("power", "P1"), t].ub for t in (1, 2, 3)] == [0, 0, 0]
+    assert [r.model.yr[("power", "p13"), t].ub for t in (1, 2, 3)] == [1, 1, 0]  # starts 1, 2 end by 3
+    plan = r.td(_dmg(P1, W1))
     assert list(plan.repairs.element) == ["W1"]
     assert [tuple(x) for x in plan.unrepaired[COLS].to_numpy()] == [P1]
     assert check_plan(case, plan, damage=_dmg(P1, W1)).ok

@@ -67,7 +67,11 @@ class Node(Row):
     node: Id = Field(description="node id, unique within its layer")
     demand: Real = Field(0.0, description="b_i: > 0 supply, < 0 demand, 0 transshipment (layer unit)")
     repair_cost: NonNeg = Field(0.0, description="q_i: cost of repairing the node (currency)")
-    repair_time: NonNeg = Field(1.0, description="periods a repair takes")
+    repair_time: NonNeg = Field(
+        1.0,
+        description="expected periods a repair takes; the td-INDP uses max(1, ceil(repair_time)) "
+        "(docs/indp.md); emergency learn updates it",
+    )
     resource_use: NonNeg = Field(1.0, description="p_i: units of repair resource one repair uses per period")
     oversupply_penalty: NonNeg = Field(
         0.0, description="M+_i: cost per unit of oversupply delta+ (currency/unit)"
@@ -92,7 +96,11 @@ class Link(Row):
     capacity: NonNeg = Field(description="u_ij: capacity, layer unit, in each usable direction")
     flow_cost: NonNeg = Field(0.0, description="c_ij: cost per unit of flow (currency/unit)")
     repair_cost: NonNeg = Field(0.0, description="f_ij: cost of repairing the link (currency)")
-    repair_time: NonNeg = Field(1.0, description="periods a repair takes")
+    repair_time: NonNeg = Field(
+        1.0,
+        description="expected periods a repair takes; the td-INDP uses max(1, ceil(repair_time)) "
+        "(docs/indp.md); emergency learn updates it",
+    )
     resource_use: NonNeg = Field(1.0, description="h_ij: units of repair resource one repair uses per period")
     two_way: bool = Field(True, strict=True, description="usable in both directions, each up to capacity")
     length_km: NonNeg | None = Field(None, description="length (km), information only")
