@@ -24,7 +24,7 @@ Each check (one row of :attr:`PlanCheck.checks`, name in :data:`CHECKS`):
                 :math:`\sum_{i: t_i \le t \le t_i + \tau_i - 1} p_i \le v_{rt}` (input);
 ``resource table`` the plan's ``resources`` table claims no more than the input's
                 :math:`v_{rt}` (a plan made with fewer resources is still a plan for the
-                input) and states the use recomputed above;
+                input), states the use recomputed above and uses no more than it claims;
 ``capacity``    :math:`0 \le x_{at} \le u_a`;  ``direction``: one-way links used one way;
 ``working``     flows only on working links between working nodes, and no node reported
                 working unless it works, where an element works at :math:`t` if undamaged or
@@ -198,7 +198,11 @@ def check_plan(
     add(
         "horizon",
         consecutive and not late and not claims,
-        f"periods {periods[:3]}..{P}; late {late[:3]}; wrong duration columns {claims[:3]}",
+        "; ".join(
+            ([] if consecutive else [f"periods {periods[:5]} are not 1..{len(periods)}"])
+            + [f"{k} starts {s}, takes {d}: ends after {P}" for k, s, d in late[:3]]
+            + [f"{k}: duration or works_from is not the case's" for k in claims[:3]]
+        ),
     )
     # -- resources, per period -----------------------------------------------------------------
     use = [row(*k)[0]["resource_use"] * row(*k)[1] for k in keys]
@@ -223,11 +227,15 @@ def check_plan(
             tab_bad.append(f"rows {sorted(set(got) ^ set(avail))[:3]}")
         for key, (a, u) in got.items():
             # a plan made with fewer resources than the input gives (--v below the case's) is
-            # still a plan for the input; one that claims more is not
-            if key in avail and (a > avail[key] + tol or abs(u - used[key[1]]) > tol):
+            # still a plan for the input; one that claims more is not, nor one using more than
+            # it says it has
+            v = avail.get(key)
+            # (use above the input's v is the "resources" check; above a smaller claim, this one)
+            if v is not None and (
+                a > v + tol or abs(u - used[key[1]]) > tol or (a < v - tol and u > a + tol)
+            ):
                 tab_bad.append(
-                    f"{key}: plan claims {a:g} available, {u:g} used; "
-                    f"input {avail[key]:g}, used {used[key[1]]:g}"
+                    f"{key}: plan claims {a:g} available, {u:g} used; input {v:g}, used {used[key[1]]:g}"
                 )
     add("resource table", not tab_bad, "; ".join(tab_bad[:5]))
     # -- flows, states, balance, costs, per period ----------------------------------------------

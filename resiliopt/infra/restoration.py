@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
+from pyomo.repn import generate_standard_repn
 
 from resiliopt.errors import InputError, SolveError
 from resiliopt.formulations.indp import (
@@ -169,8 +170,6 @@ class Restorer:
 
     def _linear_terms(self):
         """Each cost expression as (variables, coefficients, constant), extracted once."""
-        from pyomo.repn import generate_standard_repn
-
         m = self.model
         out = {}
         for term in COST_TERMS:
