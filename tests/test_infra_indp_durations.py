@@ -344,3 +344,14 @@ def test_check_reads_the_damage_given_not_the_plans():
     assert CHECKS["damaged"] in check_plan(case, plan, damage=fewer).failed()
     chk = check_plan(case, plan)  # without damage= the plan's table is used, and said so
     assert chk.ok and chk.inputs == {"damage": "plan", "resources": "case"}
+
+
+def test_the_library_of_the_cli_takes_durations_and_checks_against_the_input():
+    from resiliopt.infra.damage import DamageSource
+    from resiliopt.infra.indp_runs import indp_options, restore_run
+
+    assert indp_options(durations="one").durations == "one" and indp_options().durations == "case"
+    with pytest.raises(InputError, match="--durations"):
+        indp_options(durations="two")
+    run = restore_run("shelby-extended", DamageSource("set0/sce1"), "td", 3, 6.0)
+    assert run.ok and run.check.inputs == {"damage": "given", "resources": "given"}

@@ -49,12 +49,15 @@ def indp_options(
     dependency_rule: str = "any",
     tier1_share: float | None = None,
     backups: list[tuple] | None = None,
+    durations: str = "case",
 ) -> INDPOptions:
     """The model variant of ``--reading`` (``published``: :data:`PUBLISHED_READING`) with the
     explicit options over it; ``backups`` as ``(layer, count, capacity[, cost])`` tuples (or
-    the CLI's ``Backup``, which carries the text as typed). With ``case``,
+    the CLI's ``Backup``, which carries the text as typed); ``durations``: ``case`` (each repair
+    takes the case's ``repair_time``, rounded up) or ``one`` (docs/indp.md). With ``case``,
     every layer named must be one of the case's."""
     check_choice(reading, READINGS, "--reading")
+    check_choice(durations, ("case", "one"), "--durations")
     base = PUBLISHED_READING if reading == "published" else INDPOptions()
     if isinstance(service_layers, str):
         service_layers = tuple(s.strip() for s in service_layers.split(",") if s.strip())
@@ -74,6 +77,7 @@ def indp_options(
         backups=tuple(units),
         arc_model=arc_model or base.arc_model,
         service_layers=tuple(service_layers) if service_layers else base.service_layers,
+        durations=durations,
     )
     opts.validate()
     if case is not None:
@@ -164,7 +168,8 @@ def restore_run(
     dmg, what = damage.resolve(c, exactly_one=True)
     t0 = time.perf_counter()
     plan = restore(c, dmg, method, periods, resources, opts, solver)
-    run = RestoreRun(c, what, method, solver, plan, check_plan(c, plan, opts), time.perf_counter() - t0)
+    chk = check_plan(c, plan, opts, damage=dmg, resources=resources)  # the input, not the plan's tables
+    run = RestoreRun(c, what, method, solver, plan, chk, time.perf_counter() - t0)
     if out is not None:
         summary = {k: v for k, v in run.to_dict().items() if k not in ("costs", "served")}
         with atomic_directory(out, "infra restore", force) as tmp:
