@@ -190,7 +190,8 @@ SHELBY_BEFORE = {
 
 def test_tau_one_gives_the_plans_of_before_on_shelby():
     from resiliopt.infra import load_infra_case
-    from resiliopt.infra.experiment import PUBLISHED_READING, failure_table, sample_damage
+    from resiliopt.infra.damage import draw_damage, failure_table
+    from resiliopt.infra.experiment import PUBLISHED_READING
 
     ext = load_infra_case("shelby-extended")
     assert (ext.nodes.repair_time == 1).all() and (ext.links.repair_time == 1).all()
@@ -200,7 +201,7 @@ def test_tau_one_gives_the_plans_of_before_on_shelby():
         assert plan.objective == pytest.approx(obj, rel=1e-9) and _repairs(plan) == reps
         assert check_plan(ext, plan, damage=ext.damage_scenario(sc)).ok
     indp = load_infra_case("shelby-indp")
-    dmg = sample_damage(failure_table(indp, 7), 3, 7, 0)
+    dmg = draw_damage(failure_table(indp, 7), 3, 7, 0)
     reps = [("link", "water", "12-49", 2), ("link", "water", "13-45", 3), ("node", "water", "25", 1),
             ("node", "water", "37", 1), ("node", "water", "6", 1)]  # fmt: skip
     it = Restorer(indp, 1, PUBLISHED_READING).iterative(dmg)
