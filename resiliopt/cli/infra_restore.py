@@ -116,6 +116,12 @@ def restore_cmd(
     dependency_rule: str = RULE,
     tier1_share: float = TIER1,
     backup: list[str] = BACKUP,
+    durations: str = opt.Choice("case", "one").option(
+        "case",
+        "--durations",
+        help="case: a repair takes the case's repair_time, rounded up to whole periods; "
+        "one: every repair one period",
+    ),
     solver: str = SOLVER,
     out: Path = typer.Option(
         None, "--out", help="write the plan's tables and plots here (replaced atomically)"
@@ -137,7 +143,10 @@ def restore_cmd(
         method,
         periods,
         v,
-        _reading(reading, arc_model, service_layers, dependency_rule, tier1_share, backup),
+        {
+            **_reading(reading, arc_model, service_layers, dependency_rule, tier1_share, backup),
+            "durations": durations,
+        },
         solver,
         out,
         force,
