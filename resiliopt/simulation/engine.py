@@ -94,25 +94,8 @@ def run_scenario(
                 cap = st.arc_capacity()
             if gain is None:
                 gain = st.gains(l)
-            key = lp.day_key(st.day)  # user closures: the LP also depends on the day
-            if last is None or not (
-                np.array_equal(demand, last[0])
-                and np.array_equal(cap, last[1])
-                and np.array_equal(gain, last[2])
-                and key == last[3]
-            ):
-                lp.update(cap, demand, gain, tr, st.day)
-                try:
-                    obj, _, y = lp.solve()
-                except SolveError as exc:  # say which slice
-                    raise SolveError(f"scenario {index}, day {st.day}: {exc}", exc.status) from None
-                y = np.minimum(np.maximum(y, 0.0), demand)
-                last = (demand, cap, gain, key)
-            r = st.supply_rate(y, demand, gain)
-            reach = st.reachable(lp.open_capacity(cap, st.day))
-            unreach = float(demand[~reach].sum())
-            unmet = max(float((demand - y)[reach].sum()), 0.0)
-            r_units = st.unit_supply_rate(y, demand)
+            obj, y, last = _solve_day(lp, st, demand, cap, gain, tr, last, index, obj, y)
+            r, unreach, unmet, r_units = _day_rates(lp, st, demand, cap, gain, y)
         elif settled:
             # nothing left to repair and no bridge repair model: every later slice is this one
             rest = slice(k, n)
@@ -165,6 +148,43 @@ def run_scenario(
         k += m
     cols["scenario"][:] = index
     return cols, scenario_summary(cm, sc, cols, st), st
+
+
+def _solve_day(lp: CompiledSlice, st: RecoveryState, demand, cap, gain, tr: float, last, index: int, obj, y):
+    """The slice LP of day ``st.day``: solved by HiGHS, or the previous optimum when its data
+    (demand, capacities, gains, the user closures of the day) equal the previous slice's.
+
+    Returns ``(objective, deliveries, last)``; ``last`` is the data of the LP last solved.
+    """
+    key = lp.day_key(st.day)  # user closures: the LP also depends on the day
+    if last is None or not (
+        np.array_equal(demand, last[0])
+        and np.array_equal(cap, last[1])
+        and np.array_equal(gain, last[2])
+        and key == last[3]
+    ):
+        lp.update(cap, demand, gain, tr, st.day)
+        try:
+            obj, _, y = lp.solve()
+        except SolveError as exc:  # say which slice
+            raise SolveError(f"scenario {index}, day {st.day}: {exc}", exc.status) from None
+        y = np.minimum(np.maximum(y, 0.0), demand)
+        last = (demand, cap, gain, key)
+    return obj, y, last
+
+
+def _day_rates(
+    lp: CompiledSlice, st: RecoveryState, demand, cap, gain, y
+) -> tuple[float, float, float, float]:
+    """Supply rate (eq. 19), unreachable demand, unmet reachable demand and the unit supply rate
+    of deliveries ``y``."""
+    reach = st.reachable(lp.open_capacity(cap, st.day))
+    return (
+        st.supply_rate(y, demand, gain),
+        float(demand[~reach].sum()),
+        max(float((demand - y)[reach].sum()), 0.0),
+        st.unit_supply_rate(y, demand),
+    )
 
 
 def _bridge_due(cm: CaseModel, state: np.ndarray) -> np.ndarray:
@@ -262,25 +282,11 @@ def run_scenario_stepwise(
         if total_demand > 0:
             cap = st.arc_capacity()
             gain = st.gains(l)
-            key = lp.day_key(st.day)  # user closures: the LP also depends on the day
-            if last is None or not (
-                np.array_equal(demand, last[0])
-                and np.array_equal(cap, last[1])
-                and np.array_equal(gain, last[2])
-                and key == last[3]
-            ):
-                lp.update(cap, demand, gain, tr, st.day)
-                try:
-                    obj, _, y = lp.solve()
-                except SolveError as exc:  # say which slice
-                    raise SolveError(f"scenario {index}, day {st.day}: {exc}", exc.status) from None
-                y = np.minimum(np.maximum(y, 0.0), demand)
-                last = (demand, cap, gain, key)
-            r = st.supply_rate(y, demand, gain)
-            reach = st.reachable(lp.open_capacity(cap, st.day))
-            cols["unreachable_demand"][k] = float(demand[~reach].sum())
-            cols["unmet_reachable"][k] = max(float((demand - y)[reach].sum()), 0.0)
-            cols["supply_rate_units"][k] = st.unit_supply_rate(y, demand)
+            obj, y, last = _solve_day(lp, st, demand, cap, gain, tr, last, index, obj, y)
+            r, unreach, unmet, r_units = _day_rates(lp, st, demand, cap, gain, y)
+            cols["unreachable_demand"][k] = unreach
+            cols["unmet_reachable"][k] = unmet
+            cols["supply_rate_units"][k] = r_units
         elif settled:
             # nothing left to repair and no bridge repair model: every later slice is this one
             rest = slice(k, n)
