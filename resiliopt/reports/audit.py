@@ -14,7 +14,9 @@ import pandas as pd
 
 from resiliopt._atomic import atomic_directory
 from resiliopt._json import dumps
+from resiliopt._provenance import versions
 from resiliopt.logistics import TOL, SliceResult
+from resiliopt.reports.html import REPORT_NAME, render
 
 PRICE = "F_C per unit/slice"  # unit of an arc-capacity shadow price
 
@@ -206,8 +208,6 @@ def write_audit(
     ``params`` (the input path, seed, day, scenario, variant) go to ``audit.json`` with the
     versions, for ``resiliopt report``; ``report``: ``report.html`` is written with the rest.
     """
-    from resiliopt._provenance import versions
-
     meta = {"kind": "audit", "slice": res.data.name, "parameters": params or {}, "versions": versions()}
     with atomic_directory(out, "audit", force) as tmp:
         (tmp / "audit.json").write_text(dumps(meta, indent=1), encoding="utf-8")
@@ -226,7 +226,5 @@ def write_audit(
                 df.to_csv(tmp / f"{name}.csv", index=False)
         res.model.write(str(tmp / "model.lp"), io_options={"symbolic_solver_labels": True})
         if report:
-            from resiliopt.reports.html import REPORT_NAME, render
-
             (tmp / REPORT_NAME).write_text(render(tmp, shown_as=out), encoding="utf-8")
     return Path(out)

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from resiliopt._atomic import write_text_atomic
+from resiliopt._atomic import add_to_manifest, read_manifest, write_text_atomic
 from resiliopt._provenance import versions
+from resiliopt.case import load_case
 from resiliopt.errors import InputError
 
 REPORT_NAME = "report.html"
@@ -243,8 +244,6 @@ def _months_table(summary: dict, days=(0, 30, 60, 180, 364)) -> pd.DataFrame | N
 
 def _case_name(path: str) -> str:
     """The case's own name (an override's too); the directory name if it cannot be loaded."""
-    from resiliopt.case import load_case
-
     try:
         return load_case(path).name
     except InputError:
@@ -380,7 +379,7 @@ _KINDS = {"audit": _audit, "simulate": _simulate, "compare": _compare, "retrofit
 
 def render(run_dir: str | Path, params: dict | None = None, shown_as: str | Path | None = None) -> str:
     """The report of ``run_dir`` as one HTML string (``shown_as``: the folder's name to show)."""
-    import jinja2
+    import jinja2  # imported here: `resiliopt --help` and runs without a report skip it (0.02 s)
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -422,8 +421,6 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, params: dic
     A file already at that path is replaced only if resiliopt wrote it (a report, or a file of
     the folder's manifest); the report is added to the run folder's manifest.
     """
-    from resiliopt._atomic import add_to_manifest, read_manifest
-
     run_dir = Path(run_dir)
     path = Path(out) if out is not None else run_dir / REPORT_NAME
     if path.is_dir():
