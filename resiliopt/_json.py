@@ -44,3 +44,14 @@ def dumps(obj: Any, **kwargs: Any) -> str:
         return json.dumps(obj, allow_nan=False, **kwargs)
     except (TypeError, ValueError):
         return json.dumps(jsonable(obj), allow_nan=False, **kwargs)
+
+
+def records(df: Any, digits: int | None = 10) -> list[dict]:
+    """The rows of a DataFrame as JSON-ready dicts (NaN and NA become None).
+
+    ``digits``: floats rounded to this many decimals by pandas' JSON writer; None keeps every
+    digit (the values as Python objects).
+    """
+    if digits is None:
+        return df.astype(object).where(df.notna(), None).to_dict("records")
+    return json.loads(df.to_json(orient="records", double_precision=digits)) if len(df) else []

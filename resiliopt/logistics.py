@@ -30,7 +30,7 @@ import pandas as pd
 
 from resiliopt import schemas
 from resiliopt._yaml import read_yaml, validate
-from resiliopt.errors import InputError
+from resiliopt.errors import InputError, SolveError
 from resiliopt.formulations.slice_compiled import slice_matrix
 from resiliopt.formulations.slice_crosscheck import networkx_agrees, networkx_allowed, networkx_objective
 from resiliopt.formulations.slice_lp import META, SliceData, build_slice_model
@@ -163,6 +163,14 @@ class SliceResult:
         if not self.solution.optimal:
             return self.solution.status
         return "optimal" if self.passed else "unverified"
+
+    def require_proven(self) -> None:
+        """Raise :class:`~resiliopt.errors.SolveError` (exit 1) unless HiGHS solved the slice to
+        optimality and every check passed (:attr:`passed`)."""
+        if not self.solution.optimal:
+            raise SolveError(f"the slice was not solved to optimality: {self.status}", self.status)
+        if not self.passed:
+            raise SolveError("HiGHS's optimum is not proven: " + "; ".join(self.problems), self.status)
 
     @property
     def objective(self) -> float | None:
@@ -364,6 +372,19 @@ def solve_slice(data: SliceData, crosscheck: bool | None = None, method: str = "
         }
     )
     return _checked(data, sol, flows, deliveries, crosscheck, [], [], None)
+
+
+def load_and_solve_slice(
+    path: str | Path,
+    seed: int = 0,
+    day: int = 0,
+    scenario: int = 0,
+    variant: str | None = None,
+    overrides: tuple = (),
+    extension: str | None = None,
+) -> SliceResult:
+    """:func:`solve_slice` of :func:`load_slice` (a slice file, or a case's slice at ``day``)."""
+    return solve_slice(load_slice(path, seed, day, scenario, variant, tuple(overrides), extension))
 
 
 def _checked(

@@ -17,6 +17,11 @@ import sys
 import click
 import typer
 
+try:  # typer >= 0.2x vendors its own copy of click (``typer._click``)
+    from typer import _click as _vendored_click
+except ImportError:  # older typer: plain click
+    _vendored_click = None
+
 from resiliopt._stdout import stdout_holds_json_only
 from resiliopt.cli._output import plain_console, styled
 from resiliopt.errors import InputError, ResilioptError
@@ -30,33 +35,24 @@ app = typer.Typer(
 )
 err_console = plain_console(stderr=True, soft_wrap=True)
 
-# Command modules register themselves on ``app`` when imported.
-from resiliopt.cli import logistics  # noqa: E402, F401
+# Every command module registers its commands on ``app`` when imported (each imports ``app``
+# from here, so they come after it). The order is the order of ``resiliopt --help``.
+# isort: off
+from resiliopt.cli import logistics  # noqa: E402, F401  slice, audit, validate, schema, demo
+from resiliopt.cli import fahp  # noqa: E402, F401  fahp, assess, fahp-sensitivity
+from resiliopt.cli import simulate  # noqa: E402, F401  simulate, compare
+from resiliopt.cli import retrofit  # noqa: E402, F401  retrofit
+from resiliopt.cli import infra  # noqa: E402, F401  infra ...
+from resiliopt.cli import infra_restore  # noqa: E402, F401  infra restore, infra simulate
+from resiliopt.cli import infra_import  # noqa: E402, F401  infra import ...
+from resiliopt.cli import report  # noqa: E402, F401  report
+from resiliopt.cli import emergency  # noqa: E402, F401  emergency ...
+from resiliopt.cli import importers  # noqa: E402, F401  import osm (docs/import.md)
 
-for _optional in ("fahp", "simulate", "retrofit", "infra", "infra_restore", "report", "emergency"):
-    try:
-        __import__(f"resiliopt.cli.{_optional}")
-    except ModuleNotFoundError as exc:  # a feature not written yet
-        if exc.name != f"resiliopt.cli.{_optional}":
-            raise
-__import__("resiliopt.cli.infra_import")  # resiliopt infra import ... (registers on cli.infra's sub-app)
-from resiliopt.cli import importers  # noqa: E402, F401  (resiliopt import osm; docs/import.md)
-
-
-def _click_modules() -> list:
-    """The click typer runs on: typer >= 0.2x vendors its own copy (``typer._click``)."""
-    mods = []
-    try:
-        from typer import _click
-
-        mods.append(_click)
-    except ImportError:  # older typer: plain click
-        pass
-    mods.append(click)
-    return mods
+# isort: on
 
 
-_CLICKS = _click_modules()
+_CLICKS = [click] if _vendored_click is None else [_vendored_click, click]  # the click typer runs on
 _EXIT = tuple({getattr(m.exceptions, "Exit", typer.Exit) for m in _CLICKS} | {typer.Exit})
 _ABORT = tuple({getattr(m.exceptions, "Abort", typer.Abort) for m in _CLICKS} | {typer.Abort})
 _CLICK_ERROR = tuple({m.exceptions.ClickException for m in _CLICKS})

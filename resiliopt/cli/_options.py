@@ -231,3 +231,20 @@ FORCE = typer.Option(
     "--force",
     help="write into a folder that is not this command's output: replaces only files resiliopt wrote",
 )
+
+# --------------------------------------------------------------------------- options of several commands
+OVERRIDE = typer.Option(
+    None, "--override", help="YAML file laid over the case (repeatable, in order; docs/constraints.md)"
+)
+EXTENSION = typer.Option(
+    None, "--extension", help="module:function (or file.py:function) adding Pyomo components to the slice LP"
+)
+RUN_EXTENSION = typer.Option(
+    None,
+    "--extension",
+    help="module:function (or file.py:function) adding Pyomo components to every slice LP",
+)
+VARIANT = typer.Option(None, "--variant", help="scenario variant of the case (e.g. bridges)")
+WORKERS_OPTION = WORKERS.option(None, "--workers", help="local worker processes (default: all cores)")
+SCHEDULER = typer.Option(None, "--scheduler", help="Dask scheduler address, or 'local' for a LocalCluster")
+REPORT = typer.Option(False, "--report", help="also write OUT/report.html (one self-contained HTML file)")

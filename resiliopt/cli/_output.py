@@ -3,17 +3,52 @@
 Every console prints with rich markup and emoji codes off, so a user's value such as
 ``a:b:c`` or ``[red]`` is shown as it was typed (rich would turn ``:b:`` into an emoji).
 Style comes from :class:`rich.text.Text` spans (:func:`styled`), never from markup in strings.
+
+The helpers every command shares live here once: consoles, strict JSON on stdout
+(:func:`print_json`) and in files (:func:`write_json`), a DataFrame's rows as JSON
+(:func:`records`), a DataFrame as a rich table (:func:`df_table`), tables written into an
+output folder (:func:`write_tables`) and a progress bar (:func:`progress`).
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import sys
-from typing import Any
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
 from rich.text import Text
 
-from resiliopt._json import dumps
+from resiliopt._json import dumps, records
+
+if TYPE_CHECKING:  # (pandas is not imported by the CLI's start: a command's library brings it)
+    import pandas as pd
+
+__all__ = [
+    "df_table",
+    "fmt",
+    "plain_console",
+    "print_json",
+    "progress",
+    "records",
+    "styled",
+    "write_json",
+    "write_tables",
+]
 
 
 def plain_console(**kwargs: Any) -> Console:
@@ -31,3 +66,85 @@ def print_json(obj: Any, indent: int | None = None) -> None:
     """Print ``obj`` as strict JSON on stdout (NaN and infinities become null)."""
     sys.stdout.write(dumps(obj, indent=indent) + "\n")
     sys.stdout.flush()
+
+
+def write_json(path: str | Path, obj: Any, indent: int | None = 2) -> Path:
+    """Write ``obj`` as strict JSON (UTF-8) to ``path`` (inside an output folder being written)."""
+    path = Path(path)
+    path.write_text(dumps(obj, indent=indent), encoding="utf-8")
+    return path
+
+
+def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame], fmt: str = "csv") -> list[str]:
+    """Write each table as ``<name>.csv`` (or ``.parquet``) into ``folder``, without the index;
+    returns the file names."""
+    names = []
+    for name, df in tables.items():
+        p = Path(folder) / f"{name}.{fmt}"
+        if fmt == "csv":
+            df.to_csv(p, index=False)
+        else:
+            df.to_parquet(p, index=False)
+        names.append(p.name)
+    return names
+
+
+def fmt(x: Any, digits: int = 4) -> str:
+    """A table cell: a float (numpy's too) with ``digits`` decimals; blank for None, pandas' NA
+    or a non-finite float; anything else as ``str``."""
+    if x is None or type(x).__name__ == "NAType":
+        return ""
+    if isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral):
+        return f"{x:.{digits}f}" if math.isfinite(x) else ""
+    return str(x)
+
+
+def df_table(df: pd.DataFrame, title: str, digits: int = 4) -> Table:
+    """A rich table of ``df``: numeric columns right-aligned, cells by :func:`fmt`."""
+    t = Table(title=title, title_justify="left")
+    for c in df.columns:
+        t.add_column(str(c), justify="right" if df[c].dtype.kind in "fi" else "left")
+    for _, r in df.iterrows():
+        t.add_row(*[fmt(v, digits) for v in r])
+    return t
+
+
+@contextmanager
+def progress(
+    enabled: bool, console: Console | None = None
+) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar of scenarios (rate and time left) on ``console`` (stderr by default).
+
+    Yields ``update(name, done, total)`` (one bar per ``name``), or None when not ``enabled``.
+    The bar appears at the first update, so what is printed before it stays above it.
+    """
+    if not enabled:
+        yield None
+        return
+    cols = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} scen/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
+    p = Progress(*cols, console=console or plain_console(stderr=True), transient=False)
+    tasks: dict[str, int] = {}
+    start: dict[str, tuple[float, int]] = {}
+
+    def update(name: str, done: int, total: int) -> None:
+        if not tasks:
+            p.start()
+        if name not in tasks:
+            tasks[name] = p.add_task(name, total=total, rate="-")
+            start[name] = (time.perf_counter(), done)
+        t0, d0 = start[name]
+        dt = time.perf_counter() - t0
+        rate = f"{(done - d0) / dt:.1f}" if dt > 0 and done > d0 else "-"
+        p.update(tasks[name], completed=done, rate=rate)
+
+    try:
+        yield update
+    finally:
+        p.stop()

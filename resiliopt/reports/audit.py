@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from resiliopt._atomic import atomic_directory
+from resiliopt._atomic import atomic_directory, check_output_dir
 from resiliopt._json import dumps
 from resiliopt._provenance import versions
-from resiliopt.logistics import TOL, SliceResult
+from resiliopt.logistics import TOL, SliceResult, load_and_solve_slice
 from resiliopt.reports.html import REPORT_NAME, render
 
 PRICE = "F_C per unit/slice"  # unit of an arc-capacity shadow price
@@ -228,3 +228,31 @@ def write_audit(
         if report:
             (tmp / REPORT_NAME).write_text(render(tmp, shown_as=out), encoding="utf-8")
     return Path(out)
+
+
+def audit_slice(
+    path: str | Path,
+    out: str | Path,
+    seed: int = 0,
+    day: int = 0,
+    scenario: int = 0,
+    variant: str | None = None,
+    *,
+    force: bool = False,
+    report: bool = False,
+    overrides: tuple = (),
+    extension: str | None = None,
+) -> SliceResult:
+    """``resiliopt audit``: solve a slice (a slice file, or a case's slice at ``day`` of
+    ``scenario``) and write its audit to ``out`` (:func:`write_audit`); ``out`` is checked first.
+
+    The result is returned whatever its status (the audit of a failed solve says so);
+    :meth:`~resiliopt.logistics.SliceResult.require_proven` tells a proven optimum.
+    """
+    check_output_dir(out, "audit", force)
+    res = load_and_solve_slice(path, seed, day, scenario, variant, tuple(overrides), extension)
+    params = {"input": path, "seed": seed, "day": day, "scenario": scenario, "variant": variant or "none"}
+    if overrides or extension:
+        params.update(overrides=list(overrides or ()), extension=extension)
+    write_audit(res, out, params, force=force, report=report)
+    return res
