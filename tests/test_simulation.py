@@ -12,7 +12,8 @@ import pytest
 
 from resiliopt.case import load_case
 from resiliopt.simulation.engine import compiled_for, run_scenario
-from resiliopt.simulation.montecarlo import CHUNK, simulate
+from resiliopt.simulation.montecarlo import simulate
+from resiliopt.simulation.runfiles import CHUNK
 from resiliopt.simulation.scenario import RecoveryState, case_model, sample_scenario
 
 N, DAYS = 2 * CHUNK + 5, 40

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from resiliopt.case import bundled_data_dir
-from resiliopt.simulation.montecarlo import CHUNK, SCENARIOS_DIR, simulate
+from resiliopt.simulation.montecarlo import simulate
+from resiliopt.simulation.runfiles import CHUNK, SCENARIOS_DIR
 from resiliopt.simulation.stats import BINS, RunStats, chunk_stats
 
 N, DAYS = 2 * CHUNK + 7, 120
