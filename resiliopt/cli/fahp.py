@@ -1,7 +1,8 @@
 """``resiliopt fahp``, ``resiliopt assess`` and ``resiliopt fahp-sensitivity``.
 
-Thin layer over :mod:`resiliopt.fahp.study`. File arguments that do not exist are looked up in
-the bundled data: ``cups/sz.yaml``, or just ``sz`` / ``indicators`` (meaning ``cups/<name>.yaml``).
+Thin layer over :mod:`resiliopt.fahp.study` (imported when a command runs: ``resiliopt --help``
+skips it). File arguments that do not exist are looked up in the bundled data:
+``cups/sz.yaml``, or just ``sz`` / ``indicators`` (meaning ``cups/<name>.yaml``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import typer
 from resiliopt.cli import _options as opt
 from resiliopt.cli import app
 from resiliopt.cli._output import df_table, plain_console, print_json, styled
-from resiliopt.fahp.study import analyse_file, assess_sites, sensitivity_study
 
 console = plain_console(soft_wrap=True)
 
@@ -26,6 +26,8 @@ def fahp_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Weights, consistent matrix and consistency diagnostics of fuzzy complementary matrices."""
+    from resiliopt.fahp.study import analyse_file  # on use: `resiliopt --help` skips it
+
     fa = analyse_file(matrix_file)
     res = fa.result
     if as_json:
@@ -67,6 +69,8 @@ def assess_cmd(
     force: bool = opt.FORCE,
 ) -> None:
     """Resilience value of every indicator, bottom-up from level-6 scores and FAHP weights."""
+    from resiliopt.fahp.study import assess_sites  # on use: `resiliopt --help` skips it
+
     study = assess_sites(tree_file, case_file, other, threshold, out, force)
     a, b, t4 = study.first, study.second, study.table4
     if as_json:
@@ -144,6 +148,8 @@ def sensitivity_cmd(
     force: bool = opt.FORCE,
 ) -> None:
     """Monte Carlo on every judgment (+-delta) and one-at-a-time weight sensitivity."""
+    from resiliopt.fahp.study import sensitivity_study  # on use: `resiliopt --help` skips it
+
     study = sensitivity_study(
         tree_file, case_file, other, samples, delta, weight_delta, seed, top, out, force
     )

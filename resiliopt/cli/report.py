@@ -8,7 +8,6 @@ import typer
 
 from resiliopt.cli import app
 from resiliopt.cli._output import plain_console
-from resiliopt.reports.html import write_report
 
 console = plain_console(stderr=True)
 
@@ -21,5 +20,7 @@ def report_cmd(
     ),
 ) -> None:
     """Write one self-contained HTML report of a run (plots, tables, parameters, versions)."""
+    from resiliopt.reports.html import write_report  # on use: `resiliopt --help` skips it
+
     path = write_report(run_dir, out)
     console.print(f"report written to {path}")
