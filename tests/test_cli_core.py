@@ -31,7 +31,10 @@ def test_every_command_is_registered_in_help_order():
     group = typer.main.get_command(app)
     assert list(group.list_commands(None)) == [
         *("slice", "audit", "validate", "schema", "demo", "fahp", "assess", "fahp-sensitivity"),
-        *("simulate", "compare", "retrofit", "report", "infra", "emergency"),
+        *("simulate", "compare", "retrofit", "report", "infra", "emergency", "import"),
+    ]
+    assert list(group.commands["infra"].list_commands(None)) == [
+        *("validate", "schema", "served", "cascade", "criticality", "restore", "simulate", "import"),
     ]
 
 
