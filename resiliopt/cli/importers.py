@@ -11,13 +11,10 @@ from typing import Any
 
 import typer
 
-from resiliopt._atomic import atomic_directory, check_output_dir
 from resiliopt.cli import _options as opt
 from resiliopt.cli import app
 from resiliopt.cli._output import plain_console
 from resiliopt.errors import InputError
-from resiliopt.roads.osm import Earthquake, ImportOptions, import_roads
-from resiliopt.roads.osm_network import CapacityRule
 
 console = plain_console()
 import_app = typer.Typer(
@@ -94,6 +91,10 @@ def osm_cmd(
     force: bool = opt.FORCE,
 ) -> None:
     """Roads, bridges and buildings of an OpenStreetMap extract -> a logistics case (+ import.md)."""
+    # lazy: the importer loads the OSM reader and the case library (slow to import)
+    from resiliopt.roads.osm import Earthquake, ImportOptions, import_case
+    from resiliopt.roads.osm_network import CapacityRule
+
     if (epicentre is None) != (magnitude is None):
         raise InputError("--epicentre and --magnitude go together", location="--magnitude")
     if epicentre is not None and pga is not None:
@@ -113,9 +114,7 @@ def osm_cmd(
         other_sector=other_sector,
         capacity=CapacityRule(relief_share=relief_share),
     )
-    check_output_dir(out, "import osm", force)
-    with atomic_directory(out, "import osm", force) as tmp:
-        s = import_roads(file, tmp, options)
+    s = import_case(file, out, options, force)
     if s.get("graphml"):
         console.print(f"case {s['name']} written to {out} from the GraphML {s['file']} (docs/roads.md)")
         return

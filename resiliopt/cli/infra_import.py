@@ -12,8 +12,6 @@ import typer
 
 from resiliopt.cli import _options as opt
 from resiliopt.cli._output import plain_console
-from resiliopt.cli.infra import infra_app
-from resiliopt.infra.importers import Nearest, import_couple, import_power, import_water
 
 console = plain_console()
 import_app = typer.Typer(
@@ -21,7 +19,7 @@ import_app = typer.Typer(
     help="Import real networks (EPANET, MATPOWER, pandapower JSON) as infra cases, and couple them.",
     no_args_is_help=True,
 )
-infra_app.add_typer(import_app, name="import")
+opt.INFRA_APP.add_typer(import_app, name="import")
 
 OUT = typer.Option(..., "--out", help="output folder (written whole, with import.md)")
 NAME = typer.Option(None, "--name", help="case name (default: the file's stem)")
@@ -75,6 +73,9 @@ def water_cmd(
 
       resiliopt infra import water town.inp --out town --max-velocity 2 --pattern peak
     """
+    # lazy: the importers load WNTR / matpowercaseframes and the case library (slow to import)
+    from resiliopt.infra.importers import import_water
+
     _show(
         import_water(
             file,
@@ -117,6 +118,9 @@ def power_cmd(
 
       resiliopt infra import power net.json --out grid --zero-rating 500
     """
+    # lazy: the importers load WNTR / matpowercaseframes and the case library (slow to import)
+    from resiliopt.infra.importers import import_power
+
     _show(
         import_power(file, out, force=force, layer=layer, zero_rating=zero_rating, layout=layout, name=name),
     )
@@ -155,5 +159,8 @@ def couple_cmd(
 
       resiliopt infra import couple net3 grid --out pair --table links.csv
     """
+    # lazy: the importers load WNTR / matpowercaseframes and the case library (slow to import)
+    from resiliopt.infra.importers import Nearest, import_couple
+
     rules = [Nearest.parse(s, math.inf if radius is None else radius, frame, dep_type) for s in nearest or []]
     _show(import_couple([first, second], out, table=table, nearest=rules, name=name, force=force))

@@ -54,6 +54,7 @@ from pathlib import Path
 import yaml
 
 from resiliopt import hazard
+from resiliopt._atomic import atomic_directory, check_output_dir
 from resiliopt._tables import write_csv
 from resiliopt.case import load_case
 from resiliopt.errors import InputError
@@ -418,3 +419,15 @@ def import_roads(path: str | Path, out: str | Path, opts: ImportOptions | None =
         case_yaml = case_from_graphml(path, out, **kw)
         return {"name": opts.name or path.stem, "file": path.name, "graphml": True, "case": str(case_yaml)}
     return case_from_osm(path, out, opts)
+
+
+def import_case(
+    path: str | Path, out: str | Path, opts: ImportOptions | None = None, force: bool = False
+) -> dict:
+    """:func:`import_roads` into ``out`` as one unit: the folder is checked first (resiliopt's
+    own output only is replaced, with ``force``), written whole or not at all (the manifest
+    names the command ``import osm``)."""
+    out = Path(out)
+    check_output_dir(out, "import osm", force)
+    with atomic_directory(out, "import osm", force) as tmp:
+        return import_roads(path, tmp, opts)
