@@ -157,8 +157,9 @@ def _validate_file(p: Path, tree: str | None) -> str:
         load_case(p)
     elif kind == "infra_case":
         from resiliopt.case.infra import load_infra_case
+        from resiliopt.emergency.config import case_emergency  # lazy: only for an infra case
 
-        load_infra_case(p)
+        case_emergency(load_infra_case(p))  # its levels, with every rule `emergency` applies
     elif kind == "network":  # its nodes and links may be CSV tables
         from resiliopt.case import load_network
 

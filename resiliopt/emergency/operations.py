@@ -13,6 +13,7 @@ The models behind them: docs/emergency.md.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from resiliopt._atomic import atomic_directory, check_output_dir
 from resiliopt.case.infra import InfraCase, load_infra_case
 from resiliopt.emergency.config import EmergencyConfig
 from resiliopt.emergency.event import Event, check_backup_plan, check_event, event_config, load_event
-from resiliopt.emergency.learn import learn_event
+from resiliopt.emergency.learn import check_prior, learn_event
 from resiliopt.emergency.levels import LevelMachine
 from resiliopt.emergency.monitor import Monitor, damaged_of, diagnose, failed_of, observed_states
 from resiliopt.emergency.plots import levels_plot, served_plot
@@ -74,6 +75,22 @@ def open_event(
     else:
         ev = load_event(event, c)
     return c, ev, event_config(c, ev)
+
+
+#: the solvers of the td-INDP re-plan (``--solver``)
+SOLVERS = ("highs", "scip")
+
+
+def check_option(value, name: str, kind: type, lo: float, hi: float) -> None:
+    """Refuse an option value from the Python API that the command line would refuse while it
+    is read (:mod:`resiliopt.cli._emergency_options`): not a ``kind``, not finite, or outside
+    ``[lo, hi]`` (InputError naming the option), before any work."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        ok = ok and float(value).is_integer()
+    if not (ok and math.isfinite(value) and lo <= value <= hi):
+        what = "a whole number" if kind is int else "a finite number"
+        raise InputError(f"must be {what} in [{lo:g}, {hi:g}] (got {value!r})", location=name)
 
 
 def state_at(
@@ -181,6 +198,9 @@ def diagnose_event(
     """What is lost where, binding capacities and their prices, critical elements, single
     points of failure now, and which damaged sites the crews cannot reach, at time stamp
     ``time`` (None: the first)."""
+    check_option(top, "--top", int, 1, 100_000)
+    if time is not None:
+        check_option(time, "--time", float, 0, 1e12)
     check_out(out, "diagnose", force)
     c, ev, _ = open_event(case, event)
     t, s = state_at(observed_states(ev.observations), time, ev.path)
@@ -260,6 +280,10 @@ def respond_event(
     (None: the first), with the level's resources and tier-1 share; checked against the input
     data by :func:`~resiliopt.infra.restoration.check_plan`. The tables are written to ``out``
     whether or not the check passes (``result.ok`` says which)."""
+    if time is not None:
+        check_option(time, "--time", float, 0, 1e12)
+    if solver not in SOLVERS:
+        raise InputError(f"{solver!r} is not a solver; use {' or '.join(SOLVERS)}", location="--solver")
     check_out(out, "respond", force)
     c, ev, cfg = open_event(case, event)
     states = observed_states(ev.observations)
@@ -329,6 +353,7 @@ def learn_from_event(
     """Fit element fragility (lognormal, maximum likelihood against the observed PGA) and
     update repair durations (lognormal, Bayesian: :func:`~resiliopt.emergency.learn.learn_event`);
     with ``out``, write the updated case (a copy) and ``learned.yaml`` there."""
+    check_prior(prior_dispersion, prior_strength)
     check_out(out, "learn", force)
     c, ev, _ = open_event(case, event)
     learned, frag, times = learn_event(c, ev.observations, prior_dispersion, prior_strength)
