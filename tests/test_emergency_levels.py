@@ -262,7 +262,7 @@ def test_a_valid_layer_level_runs_until_every_element_is_up(run_cli, tmp_path):
     code, out, err = run_cli("emergency", "monitor", d, d / "obs.csv", "--json")
     assert code == 0, err
     per = json.loads(out)["periods"]
-    assert [p["level"] for p in per] == ["IV", "IV"] and per[-1]["unserved_share"] == 0
+    assert [p["level"] for p in per] == ["IV", "normal"] and per[-1]["unserved_share"] == 0
 
 
 def test_several_level_errors_listed(tmp_path):
