@@ -357,6 +357,12 @@ def load_event(path: str | Path, case: InfraCase | None = None) -> Event:
                     file=path,
                     location="observations",
                 )
+            if not obs_path.is_file():
+                raise InputError(
+                    f"file {spec.observations!r} not found next to the event file",
+                    file=path,
+                    location="observations",
+                )
             obs, src = read_observations(obs_path)
             ev = Event(path, spec, obs, RoadAccess.build(spec.roads) if spec.roads else None, src)
     if case is not None:
