@@ -208,20 +208,47 @@ BAD = [
 ]
 
 
-def test_every_emergency_option_is_listed():
-    """A new option of an emergency command must be added to OPTIONS (and so be fuzzed)."""
+def _value_options():
+    """``(command, option, annotation, parser)`` of every option of every emergency command that
+    takes a value (``parser``: the checked type it is declared with, or None)."""
+    import inspect
+    import typing
+
     import typer
 
     from resiliopt.cli.emergency import emergency_app
 
     group = typer.main.get_group(emergency_app)
-    for name, cmd in group.commands.items():
-        takes_value = {
-            p.opts[0]
-            for p in cmd.params
-            if p.param_type_name == "option" and not p.is_flag and p.opts[0] not in ("--out",)
-        }
-        assert takes_value == set(OPTIONS[name]), (name, takes_value)
+    for name, cmd in sorted(group.commands.items()):
+        fn = inspect.unwrap(cmd.callback)
+        hints, sig = typing.get_type_hints(fn), inspect.signature(fn).parameters
+        for p in cmd.params:
+            if p.param_type_name == "option" and not p.is_flag:
+                info = sig[p.name].default
+                yield name, p.opts[0], hints.get(p.name), getattr(info, "parser", None)
+
+
+def test_every_emergency_option_goes_through_a_checked_type():
+    """Every number option of an emergency command (also one added later) is parsed by a shared
+    checked type (resiliopt/cli/_options.py) that refuses nan, inf, overflow and text; every
+    compound one (policies, solver) by a checked parser."""
+    import typer
+
+    from resiliopt.cli._options import Number, NumberList
+
+    seen = set()
+    for name, opt, kind, parser in _value_options():
+        seen.add((name, opt))
+        if kind in (int, float, int | None, float | None):
+            assert isinstance(parser, Number | NumberList), f"emergency {name} {opt}: an unchecked number"
+            for bad in ("nan", "inf", "-inf", "1e400", "abc", ""):
+                with pytest.raises(typer.BadParameter):
+                    parser(bad)
+        elif opt != "--out" and kind not in (Path, Path | None):  # a folder or file: checked by the library
+            assert parser is not None, f"emergency {name} {opt}: an unchecked value"
+    # what the fuzz below draws from exists (a renamed option is not silently skipped)
+    listed = {(c, o) for c, opts in OPTIONS.items() for o in opts}
+    assert listed <= seen, listed - seen
 
 
 @fuzz_settings(40)

@@ -88,7 +88,7 @@ class Planner:
             opts = self.options
             if tier1 is not None:
                 opts = INDPOptions(**{**opts.__dict__, "tier1_min_share": tier1})
-            if backups:  # the event's units at hand (docs/emergency.md, reading R7)
+            if backups:  # the event's units at hand (docs/emergency.md, reading R8)
                 opts = dataclasses.replace(opts, backups=tuple(opts.backups) + tuple(backups))
             self._models[key] = Restorer(self.case, horizon, opts, self.solver)
         return self._models[key]
