@@ -4,6 +4,7 @@ and the messages that name the event file, the observations file and its rows.""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import json
 from pathlib import Path
@@ -19,7 +20,7 @@ from resiliopt.emergency.monitor import place_backups
 from resiliopt.emergency.operations import monitor_event, respond_event
 from resiliopt.emergency.replay import replay
 from resiliopt.errors import InputError
-from resiliopt.formulations.indp import BackupUnit
+from resiliopt.formulations.indp import BackupUnit, INDPOptions
 from resiliopt.infra import load_infra_case
 
 TOY = Path(__file__).parent / "data" / "infra_toy" / "case.yaml"
@@ -298,3 +299,25 @@ def test_backup_and_observation_errors_together(tmp_path):
     text = str(exc.value)
     assert text.startswith(f"{d / 'event.yaml'}: backups[0].layer: the case has no layer 'gas'")
     assert "\n  observations.csv row 6 (line 7), column 'element': " in text
+
+
+def test_plan_check_reads_the_units_nodes(event_dir, toy_case):
+    """The independent plan check refuses a unit moved to a node its entry does not list."""
+    from resiliopt.infra.plan_check import CHECKS, check_plan
+    from resiliopt.infra.restoration import Restorer
+
+    ev = load_event(event_dir)
+    units = ev.backup_units(1)  # the water unit may serve U only
+    opts = INDPOptions(dependency_rule="all", backups=units)
+    dmg = pd.DataFrame([DAMAGE[1], DAMAGE[3]], columns=["kind", "layer", "element"])
+    plan = Restorer(toy_case, 2, opts).td(dmg)
+    water = plan.backups[plan.backups["layer"] == "water"]
+    assert len(water) and set(water["node"]) == {"U"}
+    ok = check_plan(toy_case, plan, opts, damage=dmg)
+    assert ok.checks.set_index("check").loc[CHECKS["backups"], "ok"], ok.checks
+    bad = plan.backups.copy()
+    bad.loc[water.index[0], "node"] = "T"
+    tampered = dataclasses.replace(plan, backups=bad)
+    chk = check_plan(toy_case, tampered, opts, damage=dmg)
+    row = chk.checks.set_index("check").loc[CHECKS["backups"]]
+    assert not row["ok"] and "not one of its nodes" in row["detail"]
