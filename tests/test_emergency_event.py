@@ -321,3 +321,22 @@ def test_plan_check_reads_the_units_nodes(event_dir, toy_case):
     chk = check_plan(toy_case, tampered, opts, damage=dmg)
     row = chk.checks.set_index("check").loc[CHECKS["backups"]]
     assert not row["ok"] and "not one of its nodes" in row["detail"]
+
+
+@pytest.mark.parametrize("x, why", [(500.0, "not a longitude and latitude"), (None, "has no coordinates")])
+def test_roads_need_lon_lat_sites(run_cli, tmp_path, x, why):
+    """Crews are routed to a site's nearest road node by great-circle distance: a case node off
+    the globe or without coordinates is refused when the event has roads, accepted without."""
+    raw = yaml.safe_load(TOY.read_text())
+    node = next(n for n in raw["nodes"] if n["node"] == "B")
+    if x is None:
+        del node["x"], node["y"]
+    else:
+        node["x"] = x
+    (tmp_path / "case.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    d = write_event(tmp_path / "ev")
+    code, _, err = run_cli("emergency", "replay", tmp_path / "case.yaml", d, "--policies", "population")
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"error: {d / 'event.yaml'}: roads: power node 'B' of the case ") and why in err
+    no_roads = write_event(tmp_path / "ev2", {k: v for k, v in EVENT.items() if k != "roads"})
+    assert run_cli("emergency", "monitor", tmp_path / "case.yaml", no_roads)[0] == 0

@@ -220,7 +220,7 @@ class RoadAccess:
         }
 
     def nearest(self, x: float, y: float) -> str:
-        probe = RoadNode(id="_", x=x, y=y)
+        probe = RoadNode.model_construct(id="_", x=x, y=y)  # a site: checked by check_event
         return min(self.roads.nodes, key=lambda n: _km(n, probe)).id
 
     def travel_hours(self, period: float, sites: dict[str, str]) -> dict[str, float]:
@@ -293,6 +293,29 @@ def backup_problems(spec: EventFile, case: InfraCase) -> list[tuple]:
     return out
 
 
+def road_problems(spec: EventFile, case: InfraCase) -> list[tuple]:
+    """With a road layer, every node of the case needs a longitude and latitude (the crews go to
+    its nearest road node, by great-circle distance): ``(location, message)`` problems for the
+    nodes without coordinates or with coordinates off the globe."""
+    if spec.roads is None:
+        return []
+    out = []
+    for layer, node, x, y in zip(
+        case.nodes["layer"], case.nodes["node"], case.nodes["x"], case.nodes["y"], strict=True
+    ):
+        x, y = float("nan") if x is None else float(x), float("nan") if y is None else float(y)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            why = "has no coordinates (x, y)"
+        elif not (-180 <= x <= 180 and -90 <= y <= 90):
+            why = f"has x = {x:g}, y = {y:g}, not a longitude and latitude in degrees"
+        else:
+            continue
+        out.append(
+            ("roads", f"{layer} node {str(node)!r} of the case {why}: crews could not be routed to it")
+        )
+    return out
+
+
 def check_backup_plan(nodes: pd.DataFrame, spec: EventFile, time: float, case: InfraCase, tol: float = 1e-6):
     """Check a plan's backup supply against the event file and the case alone: ``nodes`` is the
     plan's node table (layer, node, period, backup), planned at time stamp ``time`` with the
@@ -324,8 +347,9 @@ def check_backup_plan(nodes: pd.DataFrame, spec: EventFile, time: float, case: I
 def check_event(event: Event, case: InfraCase) -> None:
     """Refuse an event that names what the case does not have: an observed layer or element
     (named in the observations file with its row and column), a backup's layer or node (named
-    in the event file). Every such problem in one :class:`~resiliopt.errors.InputError`."""
-    problems = [(*p, event.path) for p in backup_problems(event.spec, case)]
+    in the event file); and a road layer for a case whose nodes have no longitude and latitude.
+    Every such problem in one :class:`~resiliopt.errors.InputError`."""
+    problems = [(*p, event.path) for p in road_problems(event.spec, case) + backup_problems(event.spec, case)]
     layers = [str(k) for k in case.layers["layer"]]
     problems += element_problems(event.observations, case.elements(), layers, event.source)
     if problems:
