@@ -24,6 +24,7 @@ from resiliopt.case import load_case, load_network, resolve_file
 from resiliopt.case.infra import load_infra_case
 from resiliopt.case.infra_schema import InfraCaseFile
 from resiliopt.case.overrides import Override
+from resiliopt.emergency.config import case_emergency
 from resiliopt.errors import InputError
 from resiliopt.fahp import compile_case, load_tree
 from resiliopt.fahp import schemas as fahp_schemas
@@ -87,7 +88,7 @@ def validate_file(path: Path, tree: str | None = None) -> str:
     if kind in ("case", "override"):  # an override layer (docs/overrides.md): as the case it makes
         load_case(path)
     elif kind == "infra_case":
-        load_infra_case(path)
+        case_emergency(load_infra_case(path))  # its levels, with every rule `emergency` applies
     elif kind == "network":  # its nodes and links may be CSV tables
         load_network(path)
     elif kind == "slice":

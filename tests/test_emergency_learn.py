@@ -109,11 +109,25 @@ def test_from_observations(tmp_path):
 @pytest.mark.parametrize(
     "text, where",
     [
-        ("time,kind,layer,element,status\n0,node,power,1,broken\n", "row 2, status"),
-        ("time,kind,layer,element,status,colour\n0,node,power,1,up,red\n", "unknown column"),
-        ("time,kind,layer,element,status\n0,node,power,1,up\n0,node,power,1,down\n", "observed twice"),
-        ("time,kind,layer,element,status,pga\n0,node,power,1,up,-1\n", "row 2, pga"),
-        ("time,kind,layer,element,status\nx,node,power,1,up\n", "row 2, time"),
+        (
+            "time,kind,layer,element,status\n0,node,power,1,broken\n",
+            "row 1 (line 2), column 'status': Input should be 'up', 'down', 'degraded' or 'repairing'"
+            " (got 'broken')",
+        ),
+        (
+            "time,kind,layer,element,status,colour\n0,node,power,1,up,red\n",
+            "line 1 (header), column 'colour'",
+        ),
+        (
+            "time,kind,layer,element,status\n0,node,power,1,up\n0,node,power,1,down\n",
+            "row 2 (line 3): power node '1' is observed twice at time 0: row 1 (line 2) has it too",
+        ),
+        ("time,kind,layer,element,status,pga\n0,node,power,1,up,-1\n", "row 1 (line 2), column 'pga'"),
+        ("time,kind,layer,element,status\nx,node,power,1,up\n", "row 1 (line 2), column 'time'"),
+        ("time,kind,layer,element,status\n1e308,node,power,1,up\n", "beyond the limit of 1e+12"),
+        ("time,kind,layer,element,status\nnan,node,power,1,up\n", "column 'time'"),
+        ("time,kind,layer,element,status,flow\n0,node,power,1,up,1e13\n", "column 'flow'"),
+        ("time,kind,layer,element,status\n0,node,power,1,up\n\n1,node,power,1,up\n", "empty line"),
     ],
 )
 def test_bad_observations_refused(tmp_path, text, where):
@@ -122,6 +136,22 @@ def test_bad_observations_refused(tmp_path, text, where):
     with pytest.raises(InputError) as exc:
         load_observations(f)
     assert where in str(exc.value) and "obs.csv" in str(exc.value)
+
+
+def test_every_bad_row_listed_like_the_tables(tmp_path):
+    """Several errors: the first on the first line with the count, the others indented below."""
+    f = tmp_path / "obs.csv"
+    f.write_text(
+        "time,kind,layer,element,status\n0,node,power,1,broken\n-1,node,power,2,up\n0,edge,power,3,up\n"
+    )
+    with pytest.raises(InputError) as exc:
+        load_observations(f)
+    lines = str(exc.value).splitlines()
+    assert (
+        lines[0].startswith(f"{f}: row 1 (line 2), column 'status'") and "[3 errors in this file]" in lines[0]
+    )
+    assert lines[1].startswith("  row 2 (line 3), column 'time': ") and "(got '-1')" in lines[1]
+    assert lines[2].startswith("  row 3 (line 4), column 'kind': ") and "(got 'edge')" in lines[2]
 
 
 def test_yaml_observations(tmp_path):

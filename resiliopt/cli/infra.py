@@ -91,9 +91,11 @@ def _layers_table(title: str, layers) -> Table:
 @infra_app.command("validate")
 def validate_cmd(case: str = CASE, as_json: bool = JSON) -> None:
     """Load and check an interdependent case; print its size per layer."""
+    from resiliopt.emergency.config import case_emergency  # lazy: slow to import (module doc)
     from resiliopt.infra import load_infra_case  # lazy: slow to import (module doc)
 
     c = load_infra_case(case)
+    case_emergency(c)  # its levels, with every rule `resiliopt emergency` applies
     summary = c.summary()
     if as_json:
         print_json({"valid": True, "path": str(c.path), **summary})

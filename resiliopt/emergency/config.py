@@ -29,12 +29,13 @@ Example::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from resiliopt._yaml import read_yaml, validate
+from resiliopt._yaml import input_error, read_yaml, validate
 from resiliopt.errors import InputError
+from resiliopt.schemas import NonNeg, Problems
 
 #: the indicators a threshold may name (docs/emergency.md defines each one)
 INDICATORS = (
@@ -45,7 +46,7 @@ INDICATORS = (
 )
 LAYER_PREFIX = "unserved_share."  # per layer: unserved_share.water, unserved_share.power, ...
 
-Threshold = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Threshold = NonNeg  # a finite number >= 0, at most 1e12 (resiliopt.schemas.LIMIT); a number in YAML
 
 
 class _Strict(BaseModel):
@@ -55,12 +56,19 @@ class _Strict(BaseModel):
 class LevelResponse(_Strict):
     """What the response (restoration) model uses while this level holds."""
 
-    resources_per_period: float | None = Field(
-        None, ge=0, allow_inf_nan=False, description="repair resources v per period, units per period"
+    resources_per_period: NonNeg | None = Field(
+        None, description="repair resources v per period, units per period"
     )
-    horizon: int | None = Field(None, ge=1, le=100, description="rolling-horizon length, periods")
+    horizon: int | None = Field(
+        None, strict=True, ge=1, le=100, description="rolling-horizon length, periods"
+    )
     tier1_min_share: float | None = Field(
-        None, ge=0, le=1, allow_inf_nan=False, description="minimum served share of tier-1 loads, 1"
+        None,
+        strict=True,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="minimum served share of tier-1 loads, 1",
     )
     weights: dict[str, Threshold] = Field(
         default_factory=dict,
@@ -99,47 +107,62 @@ def _known_indicator(name: str) -> bool:
 class EmergencyConfig(_Strict):
     """Emergency levels, ordered from normal to the most severe."""
 
-    min_dwell: int = Field(1, ge=1, le=10_000, description="periods a level holds before it may be lowered")
+    min_dwell: int = Field(
+        1, strict=True, ge=1, le=10_000, description="periods a level holds before it may be lowered"
+    )
     levels: list[Level] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _check(self) -> EmergencyConfig:
+        p = Problems()
         names = [lv.name for lv in self.levels]
         for k, n in enumerate(names):
             if n in names[:k]:
-                raise ValueError(f"levels[{k}].name {n!r} repeats levels[{names.index(n)}]")
+                p.add(f"levels[{k}].name", f"{n!r} repeats levels[{names.index(n)}] (names are unique)")
         if self.levels[0].enter or self.levels[0].leave:
-            raise ValueError("levels[0] is the normal level: it takes no enter/leave thresholds")
+            p.add("levels[0]", "levels[0] is the normal level: it takes no enter/leave thresholds")
         for k, lv in enumerate(self.levels[1:], start=1):
             if not lv.enter:
-                raise ValueError(f"levels[{k}].enter: a level above normal needs at least one threshold")
-            for i in [*lv.enter, *lv.leave]:
-                if not _known_indicator(i):
-                    raise ValueError(
-                        f"levels[{k}]: unknown indicator {i!r}; use one of {list(INDICATORS)}"
-                        f" or {LAYER_PREFIX}<layer>"
-                    )
+                p.add(f"levels[{k}].enter", "a level above normal needs at least one threshold")
+            for part, table in (("enter", lv.enter), ("leave", lv.leave)):
+                for i in table:
+                    if not _known_indicator(i):
+                        p.add(
+                            f"levels[{k}].{part}.{i}",
+                            f"unknown indicator {i!r}; use one of {list(INDICATORS)}"
+                            f" or {LAYER_PREFIX}<layer>",
+                        )
             for i in lv.leave:
                 if i not in lv.enter:
-                    raise ValueError(f"levels[{k}].leave.{i}: no enter threshold for this indicator")
-                if lv.leave[i] > lv.enter[i]:
-                    raise ValueError(
-                        f"levels[{k}].leave.{i} = {lv.leave[i]} is above enter = {lv.enter[i]}:"
-                        " hysteresis needs leave <= enter"
+                    p.add(f"levels[{k}].leave.{i}", "no enter threshold for this indicator")
+                elif lv.leave[i] > lv.enter[i]:
+                    p.add(
+                        f"levels[{k}].leave.{i}",
+                        f"{lv.leave[i]:g} is above enter = {lv.enter[i]:g}: hysteresis needs leave <= enter",
                     )
             prev = self.levels[k - 1]
             for i, v in lv.enter.items():
                 if i in prev.enter and v < prev.enter[i]:
-                    raise ValueError(
-                        f"levels[{k}].enter.{i} = {v} is below the less severe"
-                        f" levels[{k - 1}] ({prev.enter[i]}):"
-                        " a more severe level must not enter earlier"
+                    p.add(
+                        f"levels[{k}].enter.{i}",
+                        f"{v:g} is below the less severe levels[{k - 1}] ({prev.enter[i]:g}):"
+                        " a more severe level must not enter earlier",
                     )
+        p.raise_any()
         return self
 
     @property
     def names(self) -> list[str]:
         return [lv.name for lv in self.levels]
+
+    def indicators(self) -> list[str]:
+        """Every indicator a level names (enter or leave), in order of first mention."""
+        seen: list[str] = []
+        for lv in self.levels:
+            for i in [*lv.enter, *lv.leave]:
+                if i not in seen:
+                    seen.append(i)
+        return seen
 
     def response(self, level: int) -> LevelResponse:
         """The response settings of ``level``; unset fields fall back to less severe levels."""
@@ -149,9 +172,30 @@ class EmergencyConfig(_Strict):
         return LevelResponse(**merged)
 
 
-def load_emergency_config(source: str | Path | dict, file: str | Path | None = None) -> EmergencyConfig:
-    """Validate an ``emergency:`` mapping (or read it from a YAML file that has one)."""
-    if isinstance(source, dict):
+def _prefixed(exc: InputError) -> InputError:
+    """The same error with every location under ``emergency.`` (the section of the file)."""
+    loc = exc.location
+    loc = f"emergency.{loc}" if loc and loc != "(top level)" else "emergency"
+    lines = exc.message.split("\n")
+    lines[1:] = [_prefix_line(ln) for ln in lines[1:]]
+    return InputError("\n".join(lines), file=exc.file, location=loc)
+
+
+def _prefix_line(line: str) -> str:
+    """``  levels[2].name: ...`` -> ``  emergency.levels[2].name: ...`` (an indented problem line)."""
+    if not line.startswith("  ") or line.startswith("  ..."):
+        return line
+    if line.startswith("  (top level)"):
+        return "  emergency" + line[len("  (top level)") :]
+    return "  emergency." + line[2:]
+
+
+def load_emergency_config(source: str | Path | dict | Any, file: str | Path | None = None) -> EmergencyConfig:
+    """Validate an ``emergency:`` mapping (or read it from a YAML file that has one).
+
+    Only the rules of the section itself; :func:`check_levels` adds those that need the case.
+    """
+    if not isinstance(source, str | Path):  # the section itself (a mapping, or whatever the YAML held)
         data, where = source, file
     else:
         where = Path(source)
@@ -159,8 +203,69 @@ def load_emergency_config(source: str | Path | dict, file: str | Path | None = N
         data = raw.get("emergency") if isinstance(raw, dict) and "emergency" in raw else raw
     if data is None:
         raise InputError("no `emergency:` section (levels and thresholds)", file=where, location="emergency")
+    if not isinstance(data, dict):
+        raise InputError(
+            f"must be a mapping with `levels:` (got {data!r:.60})", file=where, location="emergency"
+        )
     try:
         return validate(EmergencyConfig, data, file=where)
     except InputError as exc:
-        loc = f"emergency.{exc.location}" if exc.location and exc.location != "(top level)" else "emergency"
-        raise InputError(exc.message, file=exc.file, location=loc) from None
+        raise _prefixed(exc) from None
+
+
+def demand_layers(case) -> list[str]:
+    """The case's layers with at least one demand node (demand < 0), in the case's order."""
+    with_demand = set(case.nodes.loc[case.nodes["demand"] < 0, "layer"].astype(str))
+    return [str(k) for k in case.layers["layer"] if str(k) in with_demand]
+
+
+def check_levels(cfg: EmergencyConfig, case, file: str | Path | None = None) -> EmergencyConfig:
+    """Every rule of the levels that needs the case (refused together, one error naming the file,
+    the level and the value): an indicator ``unserved_share.<layer>`` names a layer of the case
+    that has demand (a layer without demand has no unserved share to watch).
+
+    The one function of these rules: the emergency commands call it through
+    :func:`case_emergency` and :func:`resiliopt.emergency.event.event_config`, and
+    ``resiliopt validate CASE`` through :func:`case_emergency`.
+    """
+    layers = [str(k) for k in case.layers["layer"]]
+    demand = demand_layers(case)
+    problems = []
+    for k, lv in enumerate(cfg.levels):
+        for part, table in (("enter", lv.enter), ("leave", lv.leave)):
+            for i in table:
+                if not i.startswith(LAYER_PREFIX):
+                    continue
+                layer = i[len(LAYER_PREFIX) :]
+                if layer not in layers:
+                    msg = f"level {lv.name!r}: the case has no layer {layer!r} (layers: {', '.join(layers)})"
+                elif layer not in demand:
+                    msg = (
+                        f"level {lv.name!r}: layer {layer!r} has no demand node, so no unserved share"
+                        f" (layers with demand: {', '.join(demand) or 'none'})"
+                    )
+                else:
+                    continue
+                problems.append((f"emergency.levels[{k}].{part}.{i}", msg))
+    if problems:
+        raise input_error(problems, file)
+    return cfg
+
+
+def case_yaml_of(case) -> Path:
+    """The ``case.yaml`` of a loaded case."""
+    return case.path if case.path.is_file() else case.path / "case.yaml"
+
+
+def case_emergency(case) -> EmergencyConfig | None:
+    """The case's ``emergency:`` section checked with every rule the emergency commands apply
+    (:func:`load_emergency_config`, then :func:`check_levels`); None when it has none.
+
+    ``resiliopt validate CASE`` and ``resiliopt infra validate CASE`` call this for an
+    infrastructure case, so they refuse what ``resiliopt emergency ...`` refuses.
+    """
+    f = case_yaml_of(case)
+    raw = read_yaml(f)
+    if not isinstance(raw, dict) or raw.get("emergency") is None:
+        return None
+    return check_levels(load_emergency_config(raw["emergency"], file=f), case, f)

@@ -260,6 +260,23 @@ def repair_observations(obs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["kind", "layer", "element", "duration", "censored", "start_observed"])
 
 
+#: the ranges of the repair-duration prior (``--prior-dispersion``, ``--prior-strength``)
+PRIOR_DISPERSION_MAX = 5.0
+PRIOR_STRENGTH_MAX = 1e6
+
+
+def check_prior(dispersion: float, strength: float) -> None:
+    """Refuse a prior dispersion outside (0, 5] or a strength outside (0, 1e6] (InputError
+    naming the option), before any work; the command line refuses them while it is read."""
+    for name, v, hi in (
+        ("--prior-dispersion", dispersion, PRIOR_DISPERSION_MAX),
+        ("--prior-strength", strength, PRIOR_STRENGTH_MAX),
+    ):
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and 0 < v <= hi
+        if not ok:
+            raise InputError(f"must be a finite number > 0 and <= {hi:g} (got {v!r})", location=name)
+
+
 def learn_event(
     case, obs: pd.DataFrame, prior_dispersion: float = 0.5, prior_strength: float = 5.0
 ) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
@@ -271,6 +288,7 @@ def learn_event(
     ``repairs`` one row per element class (layer, kind) with the prior, the data and the
     posterior; plus, in ``learned["repair_time"]``, the new repair time of each element.
     """
+    check_prior(prior_dispersion, prior_strength)
     dmg = damage_observations(obs)
     frag_rows = []
     groups = [("all", dmg)] + [(la, g) for la, g in dmg.groupby("layer", sort=True)]

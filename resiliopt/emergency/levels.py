@@ -54,8 +54,20 @@ class LevelMachine:
         return all(x[i] < v for i, v in self.cfg.levels[k].exit_thresholds().items())
 
     def step(self, x: Mapping[str, float]) -> dict:
-        """Advance one period with indicators ``x``; returns level, level_index, dwell, event, reason."""
+        """Advance one period with indicators ``x``; returns level, level_index, dwell, event, reason.
+
+        Every indicator a level names must be in ``x`` (an InputError otherwise, naming the
+        level; :func:`~resiliopt.emergency.config.check_levels` refuses such a configuration
+        when the case is read)."""
         cfg = self.cfg
+        for k, lv in enumerate(cfg.levels):
+            for i in [*lv.enter, *lv.leave]:
+                if i not in x:
+                    raise InputError(
+                        f"level {lv.name!r} names indicator {i!r}, which is not measured"
+                        f" (measured: {', '.join(sorted(x))})",
+                        location=f"emergency.levels[{k}]",
+                    )
         up, why = 0, ""
         for k in range(len(cfg.levels) - 1, 0, -1):
             hit = self._enter(k, x)

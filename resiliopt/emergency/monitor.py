@@ -18,18 +18,28 @@ demand: that shortfall is the baseline, not an emergency), over the layers :math
 demand (layers are in different units, so each counts once);
 ``tier1_unserved_share`` the same over tier-1 demand nodes (0 where a case has none);
 ``failed_critical`` the failed elements among the top :math:`n` of the intact network's N-1
-ranking; ``cascade_depth`` the rounds of :func:`resiliopt.infra.cascade.cascade`.
+ranking; ``cascade_depth`` the rounds of :func:`resiliopt.infra.cascade.cascade`. A demand layer
+the intact network serves nothing of has ``unserved_share.<layer>`` = 0 (nothing to lose).
+
+*Mobile backup units* (an event's ``backups:``, :func:`place_backups`) serve a demand node's
+own shortfall on the spot: with units at hand, :math:`s_i` is the LP's served demand plus the
+supply of the units placed at :math:`i`. They are placed by a rule, after the LP: each entry's
+units go to the demand nodes of its layer (those it allows) with the highest priority tier
+first, then the largest shortfall, one unit of an entry per node, each supplying
+:math:`\min(\text{capacity}, \text{shortfall left})` (docs/emergency.md, reading R7).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from resiliopt.case.infra import KEY, InfraCase
 from resiliopt.errors import SolveError
+from resiliopt.formulations.indp import BackupUnit
 from resiliopt.formulations.infra_flow import InfraFlow
 from resiliopt.infra.cascade import cascade
 from resiliopt.infra.criticality import n_minus_1, single_points_of_failure
@@ -56,6 +66,38 @@ def damaged_of(state: pd.DataFrame) -> pd.DataFrame:
     return state.loc[state["status"] != "up", KEY].reset_index(drop=True)
 
 
+PLACEMENT_COLUMNS = ["layer", "element", "unit", "supply"]
+
+
+def place_backups(nodes: pd.DataFrame, units: Sequence[BackupUnit], tier: pd.Series) -> pd.DataFrame:
+    """Where the backup units go under a served-demand LP result (module docstring): one row
+    per unit placed, ``layer, element, unit`` (the index of its entry in ``units``), ``supply``.
+
+    ``nodes``: the LP's node table (layer, element, demand, unserved); ``tier``: the priority
+    tier of every node, indexed by (layer, node).
+    """
+    dem = nodes[nodes["demand"] < 0]
+    left = {
+        (str(la), str(el)): float(u)
+        for la, el, u in zip(dem["layer"], dem["element"], dem["unserved"], strict=True)
+        if u > 1e-9
+    }
+    rows = []
+    for j, u in enumerate(units):
+        allowed = None if u.nodes is None else set(u.nodes)
+        cand = [
+            k for k in left if k[0] == u.layer and (allowed is None or k[1] in allowed) and left[k] > 1e-9
+        ]
+        cand.sort(key=lambda k: (int(tier.get(k, 3)), -left[k], k[1]))
+        for k in cand[: max(int(u.count), 0)]:
+            s = min(float(u.capacity), left[k])
+            if s <= 1e-9:
+                continue
+            left[k] -= s
+            rows.append((*k, j, s))
+    return pd.DataFrame(rows, columns=PLACEMENT_COLUMNS)
+
+
 class Monitor:
     """Indicators of observed states of one case; the LP is built once and re-solved."""
 
@@ -64,8 +106,11 @@ class Monitor:
         self.flow = InfraFlow(case, objective="served", weights="share")
         self.top_n = top_n
         self._ranking = ranking
-        self.tier = case.nodes.set_index(["layer", "node"])["tier"]
+        nodes = case.nodes.assign(layer=case.nodes["layer"].astype(str), node=case.nodes["node"].astype(str))
+        self.tier = nodes.set_index(["layer", "node"])["tier"]
         self.layers = list(case.layers["layer"])
+        #: the backup units placed by the last :meth:`indicators` (None: no units at hand)
+        self.placed: pd.DataFrame | None = None
 
     @property
     def ranking(self) -> pd.DataFrame:
@@ -85,9 +130,16 @@ class Monitor:
                 raise SolveError(f"the served-demand LP failed its {name} certificate", status="unverified")
         return res
 
-    def _served(self, res) -> tuple[pd.Series, pd.Series]:
-        """Served demand per layer, and over tier-1 demand nodes per layer, of one LP result."""
+    def _served(self, res, placed: pd.DataFrame | None = None) -> tuple[pd.Series, pd.Series]:
+        """Served demand per layer, and over tier-1 demand nodes per layer, of one LP result
+        (plus the supply of the backup units ``placed`` at each node)."""
         nd = res.nodes[res.nodes["demand"] < 0]
+        served = nd["served"].to_numpy(float)
+        if placed is not None and len(placed):
+            extra = placed.groupby(["layer", "element"])["supply"].sum()
+            idx = pd.MultiIndex.from_arrays([nd["layer"].astype(str), nd["element"].astype(str)])
+            served = served + extra.reindex(idx).fillna(0.0).to_numpy(float)
+        nd = nd.assign(served=served)
         tier = self.tier.reindex(pd.MultiIndex.from_frame(nd[["layer", "element"]])).to_numpy()
         allv = nd.groupby("layer")["served"].sum()
         t1 = nd[tier == 1].groupby("layer")["served"].sum()
@@ -100,19 +152,27 @@ class Monitor:
             self._baseline = self._served(self.solve(pd.DataFrame(columns=KEY)))
         return self._baseline
 
-    def indicators(self, failed: pd.DataFrame) -> tuple[dict[str, float], object, object]:
-        """Indicators of a failed set, with the LP result and the cascade behind them."""
+    def indicators(
+        self, failed: pd.DataFrame, backups: Sequence[BackupUnit] = ()
+    ) -> tuple[dict[str, float], object, object]:
+        """Indicators of a failed set, with the LP result and the cascade behind them; with
+        ``backups`` (the units at hand), their supply counts as served (:func:`place_backups`,
+        where they went: :attr:`placed`)."""
         base_all, base_t1 = self.baseline
         res = self.solve(failed)
-        now_all, now_t1 = self._served(res)
+        self.placed = place_backups(res.nodes, backups, self.tier) if backups else None
+        now_all, now_t1 = self._served(res, self.placed)
         x: dict[str, float] = {}
         shares = []
+        demand_layers = set(self.case.nodes.loc[self.case.nodes["demand"] < 0, "layer"].astype(str))
         for k in self.layers:
             ref = float(base_all.get(k, 0.0))
             if ref > 0:
                 v = float(min(1.0, max(0.0, 1.0 - now_all.get(k, 0.0) / ref)))
                 x[f"unserved_share.{k}"] = v
                 shares.append(v)
+            elif str(k) in demand_layers:  # the intact network serves none of it: nothing to lose
+                x[f"unserved_share.{k}"] = 0.0
         x["unserved_share"] = float(np.mean(shares)) if shares else 0.0
         t1 = [
             min(1.0, max(0.0, 1.0 - float(now_t1.get(k, 0.0)) / float(ref)))
@@ -162,15 +222,18 @@ def reduced_case(case: InfraCase, failed: pd.DataFrame) -> InfraCase:
     )
 
 
-def diagnose(monitor: Monitor, failed: pd.DataFrame, top: int = 10) -> dict[str, pd.DataFrame]:
+def diagnose(
+    monitor: Monitor, failed: pd.DataFrame, top: int = 10, backups: Sequence[BackupUnit] = ()
+) -> dict[str, pd.DataFrame]:
     """What is lost where, what binds, what is critical now.
 
     Tables: ``layers`` (served share per layer), ``lost`` (demand nodes with unserved demand,
     largest first), ``binding`` (links whose extra capacity is worth most: capacity value > 0),
     ``cascade`` (rounds), ``spof`` (single points of failure of the network that still works),
-    ``critical`` (top N-1 elements of the intact network, with whether each is failed now).
+    ``critical`` (top N-1 elements of the intact network, with whether each is failed now);
+    with ``backups`` at hand, ``backups`` (where they are placed: :func:`place_backups`).
     """
-    x, res, cas = monitor.indicators(failed)
+    x, res, cas = monitor.indicators(failed, backups)
     nodes = res.nodes
     lost = nodes[(nodes["demand"] < 0) & (nodes["unserved"] > 1e-9)].copy()
     lost["unserved_share"] = lost["unserved"] / -lost["demand"]
@@ -180,7 +243,7 @@ def diagnose(monitor: Monitor, failed: pd.DataFrame, top: int = 10) -> dict[str,
     crit = monitor.ranking.head(top).copy()
     crit["failed_now"] = [tuple(k) in fk for k in crit[KEY].to_numpy()]
     spof = single_points_of_failure(reduced_case(monitor.case, cas.failed))
-    return {
+    out = {
         "indicators": pd.DataFrame([x]),
         "layers": res.layers[["layer", "demand", "served", "served_share"]],
         "lost": lost[["layer", "element", "demand", "served", "unserved", "unserved_share"]].head(top),
@@ -189,3 +252,6 @@ def diagnose(monitor: Monitor, failed: pd.DataFrame, top: int = 10) -> dict[str,
         "spof": spof.head(top),
         "critical": crit,
     }
+    if backups:
+        out["backups"] = monitor.placed
+    return out

@@ -12,6 +12,8 @@ The models behind them: docs/emergency.md.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,19 +23,26 @@ import pandas as pd
 from resiliopt._atomic import atomic_directory, check_output_dir
 from resiliopt.case.infra import InfraCase, load_infra_case
 from resiliopt.emergency.config import EmergencyConfig
-from resiliopt.emergency.event import Event, event_config, load_event
-from resiliopt.emergency.learn import learn_event
+from resiliopt.emergency.event import Event, check_backup_plan, check_event, event_config, load_event
+from resiliopt.emergency.learn import check_prior, learn_event
 from resiliopt.emergency.levels import LevelMachine
 from resiliopt.emergency.monitor import Monitor, damaged_of, diagnose, failed_of, observed_states
-from resiliopt.emergency.observations import check_elements
 from resiliopt.emergency.plots import levels_plot, served_plot
 from resiliopt.emergency.response import Planner, element_sites, level_settings
 from resiliopt.emergency.update import write_updated_case
 from resiliopt.errors import InputError
 from resiliopt.infra.restoration import Plan, PlanCheck, check_plan
 
+#: the columns of :attr:`RespondResult.backups`
+BACKUP_COLUMNS = ["layer", "node", "period", "supply"]
+
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called as the steps of a long operation finish."""
+
+
+def _supply(placed: pd.DataFrame | None) -> float:
+    """Total supply of the backup units a :class:`~resiliopt.emergency.monitor.Monitor` placed."""
+    return float(placed["supply"].sum()) if placed is not None and len(placed) else 0.0
 
 
 def records(df: pd.DataFrame) -> list[dict]:
@@ -56,12 +65,32 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
 def open_event(
     case: str | Path | InfraCase, event: str | Path | Event
 ) -> tuple[InfraCase, Event, EmergencyConfig]:
-    """Load the case and the event, check that every observed element is in the case, and
-    return the emergency configuration (the event's ``emergency:`` section, else the case's)."""
+    """Load the case and the event, check that everything the event names is in the case
+    (:func:`~resiliopt.emergency.event.check_event`), and return the emergency configuration
+    (the event's ``emergency:`` section, else the case's), checked with every rule."""
     c = case if isinstance(case, InfraCase) else load_infra_case(case)
-    ev = event if isinstance(event, Event) else load_event(event)
-    check_elements(ev.observations, c.elements(), file=ev.path)
+    if isinstance(event, Event):
+        check_event(event, c)
+        ev = event
+    else:
+        ev = load_event(event, c)
     return c, ev, event_config(c, ev)
+
+
+#: the solvers of the td-INDP re-plan (``--solver``)
+SOLVERS = ("highs", "scip")
+
+
+def check_option(value, name: str, kind: type, lo: float, hi: float) -> None:
+    """Refuse an option value from the Python API that the command line would refuse while it
+    is read (:mod:`resiliopt.cli._emergency_options`): not a ``kind``, not finite, or outside
+    ``[lo, hi]`` (InputError naming the option), before any work."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        ok = ok and float(value).is_integer()
+    if not (ok and math.isfinite(value) and lo <= value <= hi):
+        what = "a whole number" if kind is int else "a finite number"
+        raise InputError(f"must be {what} in [{lo:g}, {hi:g}] (got {value!r})", location=name)
 
 
 def state_at(
@@ -124,7 +153,7 @@ def monitor_event(
     if progress is not None:
         progress(0, len(states))
     for i, (t, s) in enumerate(states):
-        x, _, _ = mon.indicators(failed_of(s))
+        x, _, _ = mon.indicators(failed_of(s), ev.backup_units(t))
         rows.append(
             {
                 "period": t,
@@ -132,6 +161,7 @@ def monitor_event(
                 **x,
                 "failed": int((s["status"] == "down").sum()),
                 "degraded": int((s["status"] == "degraded").sum()),
+                **({"backup_supply": _supply(mon.placed)} if ev.spec.backups else {}),
             }
         )
         if progress is not None:
@@ -168,10 +198,13 @@ def diagnose_event(
     """What is lost where, binding capacities and their prices, critical elements, single
     points of failure now, and which damaged sites the crews cannot reach, at time stamp
     ``time`` (None: the first)."""
+    check_option(top, "--top", int, 1, 100_000)
+    if time is not None:
+        check_option(time, "--time", float, 0, 1e12)
     check_out(out, "diagnose", force)
     c, ev, _ = open_event(case, event)
     t, s = state_at(observed_states(ev.observations), time, ev.path)
-    tabs = diagnose(Monitor(c, top_n=top), failed_of(s), top=top)
+    tabs = diagnose(Monitor(c, top_n=top), failed_of(s), top=top, backups=ev.backup_units(t))
     if ev.roads is not None:
         sites = element_sites(c)
         dmg = [tuple(k) for k in damaged_of(s).to_numpy()]
@@ -202,6 +235,8 @@ class RespondResult:
     check: PlanCheck
     #: the plan's repairs with ``period`` shifted to the event's time stamps
     repairs: pd.DataFrame
+    #: layer, node, period (time stamp), supply: where the plan places the event's backup units
+    backups: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BACKUP_COLUMNS))
 
     @property
     def ok(self) -> bool:
@@ -211,6 +246,7 @@ class RespondResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {
             "repairs": self.repairs,
+            **({"backups": self.backups} if len(self.backups) else {}),
             "mip": self.plan.mip,
             "served": self.plan.served,
             "check": self.check.checks,
@@ -228,6 +264,7 @@ class RespondResult:
             "plan_check": self.ok,
             "objective": self.plan.objective,
             "repairs": records(self.repairs),
+            "backups": records(self.backups),
         }
 
 
@@ -243,13 +280,17 @@ def respond_event(
     (None: the first), with the level's resources and tier-1 share; checked against the input
     data by :func:`~resiliopt.infra.restoration.check_plan`. The tables are written to ``out``
     whether or not the check passes (``result.ok`` says which)."""
+    if time is not None:
+        check_option(time, "--time", float, 0, 1e12)
+    if solver not in SOLVERS:
+        raise InputError(f"{solver!r} is not a solver; use {' or '.join(SOLVERS)}", location="--solver")
     check_out(out, "respond", force)
     c, ev, cfg = open_event(case, event)
     states = observed_states(ev.observations)
     t, _ = state_at(states, time, ev.path)
     mon, machine = Monitor(c), LevelMachine(cfg)
     for tt, s in states:  # the level at t depends on the history before it
-        x, _, _ = mon.indicators(failed_of(s))
+        x, _, _ = mon.indicators(failed_of(s), ev.backup_units(tt))
         lv = machine.step(x)
         if tt == t:
             break
@@ -260,10 +301,25 @@ def respond_event(
         raise InputError(
             f"nothing is damaged at time {t:g}: no repair to plan", file=ev.path, location="--time"
         )
-    plan = planner.plan(dmg, horizon, v, v, tier1)
-    chk = check_plan(c, plan, planner.restorer(horizon, tier1).options, damage=dmg, resources=v)
+    units = ev.backup_units(t)
+    plan = planner.plan(dmg, horizon, v, v, tier1, units)
+    chk = check_plan(c, plan, planner.restorer(horizon, tier1, units).options, damage=dmg, resources=v)
+    if ev.spec.backups:  # the units placed against the event file, not the model's options
+        ok, detail = check_backup_plan(plan.nodes, ev.spec, t, c)
+        row = pd.DataFrame([("backup units as the event gives them", ok, detail)], columns=chk.checks.columns)
+        chk = dataclasses.replace(chk, checks=pd.concat([chk.checks, row], ignore_index=True))
     rep = plan.repairs.assign(period=plan.repairs["period"] + t - 1)
-    res = RespondResult(c.name, t, lv["level"], v, horizon, tier1, plan, chk, rep)
+    bk = plan.nodes[plan.nodes["backup"] > 1e-9] if len(plan.nodes) else plan.nodes
+    bk = pd.DataFrame(
+        {
+            "layer": bk.get("layer", []),
+            "node": bk.get("node", []),
+            "period": bk["period"] + t - 1 if len(bk) else [],
+            "supply": bk.get("backup", []),
+        },
+        columns=BACKUP_COLUMNS,
+    )
+    res = RespondResult(c.name, t, lv["level"], v, horizon, tier1, plan, chk, rep, bk.reset_index(drop=True))
     if out is not None:
         with atomic_directory(out, "emergency respond", force) as tmp:
             write_tables(tmp, res.tables())
@@ -297,6 +353,7 @@ def learn_from_event(
     """Fit element fragility (lognormal, maximum likelihood against the observed PGA) and
     update repair durations (lognormal, Bayesian: :func:`~resiliopt.emergency.learn.learn_event`);
     with ``out``, write the updated case (a copy) and ``learned.yaml`` there."""
+    check_prior(prior_dispersion, prior_strength)
     check_out(out, "learn", force)
     c, ev, _ = open_event(case, event)
     learned, frag, times = learn_event(c, ev.observations, prior_dispersion, prior_strength)

@@ -12,6 +12,7 @@ td-INDP models are built once and re-solved). docs/emergency.md, "Respond".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from resiliopt.emergency.operations import Progress, check_out, open_event, reco
 from resiliopt.emergency.plots import gantt_plot, levels_plot, served_plot
 from resiliopt.emergency.response import POLICIES, Planner, run_loop
 from resiliopt.errors import InputError
+from resiliopt.formulations.indp import BackupUnit
 
 
 @dataclass
@@ -104,9 +106,11 @@ def replay_damage(
     dispersion: float = 0.5,
     max_periods: int = 40,
     progress: Progress | None = None,
+    backups: Callable[[float], tuple[BackupUnit, ...]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Every policy from ``damage`` (kind, layer, element) at every seed (seed-major order):
-    ``(summary, periods, dispatch)``, the tidy tables of :class:`ReplayResult`."""
+    ``(summary, periods, dispatch)``, the tidy tables of :class:`ReplayResult`. ``backups(t)``:
+    the mobile backup units at hand in period ``t`` (an event's, :meth:`Event.backup_units`)."""
     pols = check_policies(policies)
     mon, planner = Monitor(case), Planner(case)
     summary, per, disp = [], [], []
@@ -127,6 +131,7 @@ def replay_damage(
                 max_periods=max_periods,
                 monitor=mon,
                 planner=planner,
+                backups=backups,
             )
             summary.append(r.summary)
             per.append(r.periods.assign(policy=p, seed=s))
@@ -162,7 +167,17 @@ def replay(
     dmg = damaged_of(s0)
     run_seeds = [seed + k for k in range(seeds)]
     summary, per, disp = replay_damage(
-        c, cfg, dmg, pols, run_seeds, ev.roads, ev.spec.period_hours, dispersion, max_periods, progress
+        c,
+        cfg,
+        dmg,
+        pols,
+        run_seeds,
+        ev.roads,
+        ev.spec.period_hours,
+        dispersion,
+        max_periods,
+        progress,
+        ev.backup_units if ev.spec.backups else None,
     )
     res = ReplayResult(
         case=c.name,

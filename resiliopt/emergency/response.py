@@ -31,7 +31,9 @@ first period's starts (they stay damaged and are planned again next period).
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,7 +45,7 @@ from resiliopt.emergency.event import RoadAccess
 from resiliopt.emergency.levels import LevelMachine
 from resiliopt.emergency.monitor import Monitor
 from resiliopt.errors import InputError
-from resiliopt.formulations.indp import INDPOptions, set_resources
+from resiliopt.formulations.indp import BackupUnit, INDPOptions, set_resources
 from resiliopt.infra.criticality import element_coordinates
 from resiliopt.infra.restoration import Restorer
 
@@ -70,7 +72,7 @@ def element_sites(case: InfraCase) -> pd.DataFrame:
 
 @dataclass
 class Planner:
-    """td-INDP re-planning with one built model per (horizon, tier-1 share), reused."""
+    """td-INDP re-planning with one built model per (horizon, tier-1 share, backup units), reused."""
 
     case: InfraCase
     #: "all": a depender works only if every dependee works, as in the served-demand LP that
@@ -80,23 +82,38 @@ class Planner:
     _models: dict = field(default_factory=dict)
     gaps: list = field(default_factory=list)
 
-    def restorer(self, horizon: int, tier1: float | None) -> Restorer:
-        key = (horizon, tier1)
+    def restorer(self, horizon: int, tier1: float | None, backups: tuple[BackupUnit, ...] = ()) -> Restorer:
+        key = (horizon, tier1, backups)
         if key not in self._models:
             opts = self.options
             if tier1 is not None:
                 opts = INDPOptions(**{**opts.__dict__, "tier1_min_share": tier1})
+            if backups:  # the event's units at hand (docs/emergency.md, reading R8)
+                opts = dataclasses.replace(opts, backups=tuple(opts.backups) + tuple(backups))
             self._models[key] = Restorer(self.case, horizon, opts, self.solver)
         return self._models[key]
 
-    def plan(self, damage: pd.DataFrame, horizon: int, first: float, later: float, tier1: float | None):
-        """td-INDP plan from ``damage`` with ``first`` resources in period 1, ``later`` after."""
-        r = self.restorer(horizon, tier1)
+    def plan(
+        self,
+        damage: pd.DataFrame,
+        horizon: int,
+        first: float,
+        later: float,
+        tier1: float | None,
+        backups: tuple[BackupUnit, ...] = (),
+    ):
+        """td-INDP plan from ``damage`` with ``first`` resources in period 1, ``later`` after,
+        and the mobile backup units ``backups`` at hand."""
+        r = self.restorer(horizon, tier1, backups)
         res = self.case.resources["resource"].tolist() or ["repair"]
         set_resources(r.model, {k: [first] + [later] * (horizon - 1) for k in res})
         plan = r.td(damage)
         self.gaps.append(plan.max_gap)
         return plan
+
+
+def _supply(placed: pd.DataFrame | None) -> float:
+    return float(placed["supply"].sum()) if placed is not None and len(placed) else 0.0
 
 
 @dataclass
@@ -139,11 +156,14 @@ def run_loop(
     planner: Planner | None = None,
     durations: pd.Series | None = None,
     progress=None,
+    backups: Callable[[float], tuple[BackupUnit, ...]] | None = None,
 ) -> LoopResult:
     """Simulate the loop from ``damage`` (kind, layer, element) until every element is repaired
     or, with nothing under way and nothing started, all demand is served (the rest is deferred:
     no policy needs it now). ``durations`` (periods, indexed by kind, layer, element) replaces
-    the random durations of :func:`sample_durations`."""
+    the random durations of :func:`sample_durations`. ``backups(t)``: the mobile backup units at
+    hand in period ``t`` (:meth:`~resiliopt.emergency.event.Event.backup_units`); the monitor
+    counts their supply and the planner plans with them."""
     if policy not in POLICIES:
         raise InputError(f"policy must be one of {', '.join(POLICIES)} (got {policy!r})", location="--policy")
     monitor = monitor or Monitor(case)
@@ -175,7 +195,8 @@ def run_loop(
             damaged.discard(k)
             del under_way[k]
         failed = pd.DataFrame(sorted(damaged), columns=KEY)
-        x, _, _ = monitor.indicators(failed)
+        units = backups(t) if backups is not None else ()
+        x, _, _ = monitor.indicators(failed, units)
         lv = machine.step(x)
         v, horizon, tier1 = level_settings(cfg, lv["level_index"], case)
         crews_total = max(crews_total, int(math.ceil(v)))
@@ -187,14 +208,14 @@ def run_loop(
         order: list[tuple] = []
         if candidates and free > 0:
             if policy == "closed":
-                plan = planner.plan(pd.DataFrame(candidates, columns=KEY), horizon, free, v, tier1)
+                plan = planner.plan(pd.DataFrame(candidates, columns=KEY), horizon, free, v, tier1, units)
                 first = plan.repairs[plan.repairs["period"] == 1]
                 order = [tuple(k) for k in first[KEY].to_numpy()]
             elif policy == "open":
                 if t == 0:
                     need = sites.loc[candidates, "resource_use"].sum()
                     h0 = int(min(max(horizon, math.ceil(need / max(v, 1e-9)) + 1), 20))
-                    plan = planner.plan(pd.DataFrame(candidates, columns=KEY), h0, free, v, tier1)
+                    plan = planner.plan(pd.DataFrame(candidates, columns=KEY), h0, free, v, tier1, units)
                     rp = plan.repairs.sort_values(["period", "kind", "layer", "element"])
                     open_order = [tuple(k) for k in rp[KEY].to_numpy()]
                     planned = set(open_order)
@@ -238,6 +259,7 @@ def run_loop(
                 "under_way": len(under_way),
                 "started": len(started),
                 "unreachable": len(candidates) - len(reachable),
+                **({} if backups is None else {"backup_supply": _supply(monitor.placed)}),
             }
         )
         if progress is not None:

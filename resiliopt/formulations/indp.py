@@ -93,7 +93,7 @@ Extensions (off by default; :class:`INDPOptions`)
 
     *Mobile backup units.* :class:`BackupUnit` gives, for a layer, ``count`` units of
     ``capacity`` each (a generator, a water tank). Binary :math:`m_{it}` places a unit at
-    demand node :math:`i` in period :math:`t`, :math:`\sum_i m_{it} \le` ``count``
+    demand node :math:`i` (among ``nodes`` if given) in period :math:`t`, :math:`\sum_i m_{it} \le` ``count``
     (``backup_count``); it supplies :math:`s_{it} \le` ``capacity`` :math:`m_{it}`
     (``backup_capacity``) and at most the node's own demand, :math:`s_{it} \le |b_i|`
     (``backup_local``), served on the spot (it does not need the node or the network to
@@ -144,6 +144,7 @@ class BackupUnit:
     count: int
     capacity: float
     cost: float = 0.0
+    nodes: tuple[str, ...] | None = None  #: the demand nodes a unit may be placed at (None: any)
 
 
 @dataclass(frozen=True)
@@ -420,6 +421,7 @@ def build_indp(case, periods: int = 1, options: INDPOptions | None = None, data:
 
     backups = [bu for bu in options.backups if bu.count > 0 and bu.capacity > 0]
     bnodes = [(*k, bu_i) for bu_i, bu in enumerate(backups) for k in d.nodes if k[0] == bu.layer and b[k] < 0]
+    bnodes = [(la, nd, i) for la, nd, i in bnodes if backups[i].nodes is None or nd in backups[i].nodes]
     m.B = pyo.Set(initialize=bnodes, dimen=3, ordered=True)
     m.place = pyo.Var(m.B, m.T, within=pyo.Binary)
     m.backup = pyo.Var(m.B, m.T, within=pyo.NonNegativeReals)

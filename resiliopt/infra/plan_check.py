@@ -385,6 +385,9 @@ def _check_backups(bk: pd.DataFrame, nodes_t: pd.DataFrame, options: INDPOptions
         if not 0 <= u < len(units) or units[u].layer != key[0] or key not in nodes_t.index:
             bad.append(f"unit {u} at {key}: no such unit of that layer")
             continue
+        if units[u].nodes is not None and key[1] not in units[u].nodes:  # BackupUnit.nodes
+            bad.append(f"unit {u} at {key}: not one of its nodes")
+            continue
         dem = -float(nodes_t.at[key, "demand"])
         if placed not in (0, 1) or s < -tol or s > units[u].capacity * placed + tol or dem <= 0:
             bad.append(f"unit {u} at {key} t={t}: placed {placed}, supply {s:g}")
