@@ -21,6 +21,7 @@ says why.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +39,7 @@ from resiliopt.formulations.user_constraints import load_extension
 from resiliopt.simulation.engine import compiled_for, run_scenario
 from resiliopt.simulation.load import load_case_model
 from resiliopt.simulation.scenario import RecoveryState, sample_scenario
+from resiliopt.simulation.unreachable import unreachable_groups, unreachable_line, unreachable_summary
 from resiliopt.solvers.certificate import Certificate
 from resiliopt.solvers.highs import SLICE_TOLERANCES, PyomoHighs, Solution, solve_lp
 from resiliopt.solvers.input_certificate import InputCertificate, certify_input
@@ -130,6 +132,24 @@ class SliceResult:
                     m.delivery[j].set_value(v, skip_validation=True)
             self.solved_model = m
         return self.solved_model
+
+    @functools.cached_property
+    def unreachable(self) -> pd.DataFrame:
+        """Groups with demand that no open arc path reaches from the source, read from the
+        input tables (not from the LP): group, node, demand, gain, fc_at_stake
+        (:func:`~resiliopt.simulation.unreachable.unreachable_groups`). Every feasible plan
+        delivers them nothing."""
+        return unreachable_groups(self.data)
+
+    @property
+    def unreachable_summary(self) -> dict:
+        """Count, nodes, demand and F_C shares of :attr:`unreachable` (docs/slice_lp.md)."""
+        return unreachable_summary(self.data, self.unreachable)
+
+    @property
+    def unreachable_note(self) -> str:
+        """One sentence on :attr:`unreachable` (empty when every group with demand is reached)."""
+        return unreachable_line(self.unreachable_summary, self.data.source)
 
     @property
     def problems(self) -> list[str]:
@@ -237,6 +257,10 @@ class SliceResult:
             "solver": f"highs {self.solution.solver_version}",
             "total_resources": self.data.total_resources,
             "delivered": self.delivered if self.solution.optimal else None,
+            "unreachable": {
+                **self.unreachable_summary,
+                "table": rows(self.unreachable, list(self.unreachable.columns)),
+            },
         }
         if not self.solution.optimal:
             return out

@@ -7,12 +7,18 @@ interdependent infrastructure cases. A file is found by path or by a bundled nam
 ``case.yaml`` (an infrastructure case has ``layers``), or from its FAHP fields
 (:func:`resiliopt.fahp.schemas.guess_kind`). Each kind is then read by the loader of the
 command that uses it, so a file that passes here is one that command accepts.
+
+A valid input may still deserve a warning (:func:`check_input`): a logistics case whose intact
+network leaves building groups unreached, or a slice file whose groups with demand no open arc
+reaches (:mod:`resiliopt.simulation.unreachable`). ``resiliopt validate`` prints each as a
+``warning:`` line and exits 0.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -31,6 +37,7 @@ from resiliopt.fahp import schemas as fahp_schemas
 from resiliopt.fahp.study import analyse_matrix
 from resiliopt.formulations.slice_lp import SliceData
 from resiliopt.simulation.load import load_case_model
+from resiliopt.simulation.unreachable import intact_warnings, unreachable_line, unreachable_summary
 
 #: the indicator tree a site file is checked against when none is named
 DEFAULT_TREE = "indicators"
@@ -78,10 +85,21 @@ def file_kind(path: Path, raw) -> str:
     return kind
 
 
-def validate_file(path: Path, tree: str | None = None) -> str:
+@dataclass
+class Validated:
+    """What :func:`check_input` found: the input's ``kind`` and ``warnings`` (one sentence each)
+    about a valid input that deserves a look."""
+
+    kind: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def validate_file(path: Path, tree: str | None = None, warnings: list[str] | None = None) -> str:
     """Check one file with every rule the command that reads it applies; returns its kind.
 
     ``tree``: the indicator tree a site file is checked against (default ``cups/indicators.yaml``).
+    ``warnings``: a list the warnings about a valid file are appended to (a slice file's
+    unreachable groups).
     """
     raw = read_yaml(path)
     kind = file_kind(path, raw)
@@ -92,7 +110,10 @@ def validate_file(path: Path, tree: str | None = None) -> str:
     elif kind == "network":  # its nodes and links may be CSV tables
         load_network(path)
     elif kind == "slice":
-        SliceData.from_file(path)
+        data = SliceData.from_file(path)
+        line = unreachable_line(unreachable_summary(data), data.source)
+        if line and warnings is not None:
+            warnings.append(line)
     elif kind == "matrix":
         analyse_matrix(validate(fahp_schemas.MatrixFile, raw, file=path), path)
     elif kind == "tree":
@@ -107,19 +128,30 @@ def validate_file(path: Path, tree: str | None = None) -> str:
 
 def validate_input(path: str | Path, tree: str | None = None, overrides: Sequence[str | Path] = ()) -> str:
     """Check a file, a case (directory, ``case.yaml`` or bundled name) or a bundled file with every
-    rule the commands that read it apply; returns its kind.
+    rule the commands that read it apply; returns its kind (:func:`check_input` also gives the
+    warnings)."""
+    return check_input(path, tree, overrides).kind
 
-    A case is also made into its case model, so its user constraints select arcs and groups.
-    ``overrides``: the case with these layers laid over it (then the kind is ``case``).
+
+def check_input(path: str | Path, tree: str | None = None, overrides: Sequence[str | Path] = ()) -> Validated:
+    """Check a file, a case (directory, ``case.yaml`` or bundled name) or a bundled file with every
+    rule the commands that read it apply (``resiliopt validate``); its kind and warnings.
+
+    A case is also made into its case model, so its user constraints select arcs and groups,
+    and its intact network is searched for building groups that no road reaches (a warning:
+    :func:`~resiliopt.simulation.unreachable.intact_warnings`). ``overrides``: the case with
+    these layers laid over it (then the kind is ``case``).
     """
     if overrides:  # a case with its layers; user constraints resolved to arcs and groups
-        load_case_model(path, None, tuple(overrides))
-        return "case"
+        cm = load_case_model(path, None, tuple(overrides))
+        return Validated("case", intact_warnings(cm))
     p = Path(path)
     p = p / "case.yaml" if p.is_dir() and (p / "case.yaml").is_file() else resolve_file(path)
     if not p.is_file():
         load_case(path)  # says what is missing
-    kind = validate_file(p, tree)
+    warnings: list[str] = []
+    kind = validate_file(p, tree, warnings)
     if kind in ("case", "override"):
-        load_case_model(p, None)  # its user constraints select arcs and groups
-    return kind
+        cm = load_case_model(p, None)  # its user constraints select arcs and groups
+        warnings += intact_warnings(cm)
+    return Validated(kind, warnings)

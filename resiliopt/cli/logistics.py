@@ -60,6 +60,7 @@ def _print_summary(res: SliceResult) -> None:
         sp = res.shadow_prices(3)
         for _, r in sp.iterrows():
             t.add_row("shadow price", f"{r['label']} ({r['index']}): {r['value']:.4g} F_C/unit")
+    t.add_row("unreachable demand", res.unreachable_note or "none (every group with demand is reached)")
     console.print(t)
 
 
@@ -132,13 +133,15 @@ def validate_cmd(
     override: list[str] = opt.OVERRIDE,
 ) -> None:
     """Check a file (or a whole case) with every rule the commands that read it apply."""
-    from resiliopt.validation import validate_input  # on use: `resiliopt --help` skips it
+    from resiliopt.validation import check_input  # on use: `resiliopt --help` skips it
 
-    kind = validate_input(path, tree, tuple(override or ()))
+    found = check_input(path, tree, tuple(override or ()))
     if override:
         console.print(f"OK: {path} with {len(override)} override layer(s) is a valid case")
     else:
-        console.print(f"OK: {path} is a valid {kind}")
+        console.print(f"OK: {path} is a valid {found.kind}")
+    for w in found.warnings:
+        console.print(f"warning: {w}", soft_wrap=True)  # one line, however long
 
 
 @app.command("schema")

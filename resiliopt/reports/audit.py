@@ -162,6 +162,7 @@ def summary_markdown(res: SliceResult, tables: dict[str, pd.DataFrame] | None = 
         _md_table(tabs["shadow_prices"].rename(columns=pcol)),
     ]
     lines += user_rows_markdown(res)
+    lines += unreachable_markdown(res)
     tr = res.duals[res.duals["constraint"] == "total_resources"]["value"]
     if len(tr):
         lines += [
@@ -169,6 +170,25 @@ def summary_markdown(res: SliceResult, tables: dict[str, pd.DataFrame] | None = 
             "",
         ]
     return "\n".join(lines) + "\n"
+
+
+def unreachable_markdown(res: SliceResult) -> list[str]:
+    """The groups with demand that no open arc reaches from the source (from the input graph)."""
+    s = res.unreachable_summary
+    head = ["## Demand no road reaches", ""]
+    if not s["groups"]:
+        return [*head, "Every group with demand is reached from the source along open arcs.", ""]
+    return [
+        *head,
+        f"{s['groups']} group(s) at {len(s['nodes'])} node(s) ({', '.join(s['nodes'])}): demand "
+        f"{s['demand']:.6g} ({100 * s['demand_share']:.3g} % of the slice's demand), worth "
+        f"{s['fc_at_stake']:.6g} F_C ({100 * s['fc_share']:.3g} % of the F_C this slice could gain if "
+        "every demand were met). No open arc path leads from the source to their nodes, so every "
+        "feasible plan delivers them nothing (read from the input tables, not from the LP; "
+        "docs/slice_lp.md).",
+        "",
+        _md_table(res.unreachable),
+    ]
 
 
 def user_rows_markdown(res: SliceResult) -> list[str]:
@@ -208,7 +228,13 @@ def write_audit(
     ``params`` (the input path, seed, day, scenario, variant) go to ``audit.json`` with the
     versions, for ``resiliopt report``; ``report``: ``report.html`` is written with the rest.
     """
-    meta = {"kind": "audit", "slice": res.data.name, "parameters": params or {}, "versions": versions()}
+    meta = {
+        "kind": "audit",
+        "slice": res.data.name,
+        "parameters": params or {},
+        "unreachable": res.unreachable_summary,  # the table: unreachable.csv
+        "versions": versions(),
+    }
     with atomic_directory(out, "audit", force) as tmp:
         (tmp / "audit.json").write_text(dumps(meta, indent=1), encoding="utf-8")
         tables = audit_tables(res) if res.solution.optimal else {}
@@ -224,6 +250,7 @@ def write_audit(
             res.reduced_costs.to_csv(tmp / "reduced_costs.csv", index=False)
             for name, df in tables.items():
                 df.to_csv(tmp / f"{name}.csv", index=False)
+        res.unreachable.to_csv(tmp / "unreachable.csv", index=False)  # from the input: always
         res.model.write(str(tmp / "model.lp"), io_options={"symbolic_solver_labels": True})
         if report:
             (tmp / REPORT_NAME).write_text(render(tmp, shown_as=out), encoding="utf-8")
