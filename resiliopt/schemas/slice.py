@@ -6,21 +6,21 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from resiliopt.schemas.common import Id, NonNeg, Problems, Strict, _unique
+from resiliopt.schemas.common import Amount, Id, NonNeg, Problems, Strict, _unique
 
 
 class SliceArc(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     from_: Id = Field(alias="from")
     to: Id
-    capacity: NonNeg
+    capacity: Amount
     label: str | None = Field(None, description="what the arc is (a link or bridge), for reports")
 
 
 class SliceGroup(Strict):
     id: Id
     node: Id = Field(description="flow node the group hangs off")
-    capacity: NonNeg = Field(description="units the group can take this slice (its demand)")
+    capacity: Amount = Field(description="units the group can take this slice (its demand)")
     gain: NonNeg = Field(description="dF_C per unit delivered (>= 0: a delivery cannot lower F_C)")
 
 
@@ -30,7 +30,7 @@ class SliceFile(Strict):
     kind: Literal["slice"]
     source: Id = "RR"
     sink: Id = Field("RS", description="end of the group arcs; on no arc only under its default name RS")
-    total_resources: NonNeg
+    total_resources: Amount
     arcs: list[SliceArc] = Field(min_length=1)
     groups: list[SliceGroup] = Field(default_factory=list)
 
