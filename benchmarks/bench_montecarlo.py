@@ -8,6 +8,9 @@
 Engine: N scenarios x 365 days in this process with the event-driven engine; the time spent
 inside HiGHS calls (bounds, costs, run, solution: the bare highspy floor of these LPs) is
 counted by CompiledSlice; the stepwise reference loop is timed on a subset for comparison.
+The certification of reused optima (resiliopt/simulation/reuse.py) is timed in the same run:
+off, the default sample, and every reused slice, interleaved in blocks of 10 scenarios so
+that a change of load hits all three alike; their tables must be bit-identical.
 
 Runs: ``resiliopt simulate`` as a subprocess; wall time; serial part (set-up before the
 first chunk is dispatched + summary and plots after the last one, from summary.json); peak
@@ -28,21 +31,39 @@ import tempfile
 import time
 
 import highspy
+import numpy as np
 
 from resiliopt.case import load_case
 from resiliopt.simulation.engine import compiled_for, run_scenario, run_scenario_stepwise
+from resiliopt.simulation.reuse import REUSE_SAMPLE
 from resiliopt.simulation.scenario import case_model
+
+#: the reuse checks timed: off, the default sample, every reused slice
+REUSE_MODES = {"off": None, f"sample {REUSE_SAMPLE:g} (default)": REUSE_SAMPLE, "every reused slice": 1.0}
 
 
 def engine(n: int, ref: int, case: str) -> None:
     cm = case_model(load_case(case))
     lp = compiled_for(cm)
-    lp.highs_seconds, lp.solves = 0.0, 0
-    t = time.perf_counter()
-    for i in range(n):
-        run_scenario(cm, 1, i, 365, lp)
-    total = time.perf_counter() - t
-    hs, solves = lp.highs_seconds, lp.solves
+    times = dict.fromkeys(REUSE_MODES, 0.0)
+    highs = dict.fromkeys(REUSE_MODES, 0.0)
+    first: dict[int, dict] = {}
+    solves = 0
+    for block in range(0, n, 10):
+        for name, share in REUSE_MODES.items():
+            lp.highs_seconds, lp.solves = 0.0, 0
+            t = time.perf_counter()
+            for i in range(block, min(block + 10, n)):
+                cols = run_scenario(cm, 1, i, 365, lp, reuse_check=share)[0]
+                if i not in first:
+                    first[i] = cols
+                elif not all(np.array_equal(cols[k], first[i][k]) for k in cols):
+                    raise SystemExit(f"scenario {i}: the tables differ with the reuse check {name}")
+            times[name] += time.perf_counter() - t
+            highs[name] += lp.highs_seconds
+            solves += lp.solves if name == "off" else 0
+    default = f"sample {REUSE_SAMPLE:g} (default)"
+    total, hs = times[default], highs[default]
     t = time.perf_counter()
     for i in range(ref):
         run_scenario_stepwise(cm, 1, i, 365, lp)
@@ -60,6 +81,10 @@ def engine(n: int, ref: int, case: str) -> None:
         f"  stepwise (ref.)  {1e3 * step:8.2f} ms per scenario on {ref} scenarios "
         f"({step * n / total:.1f} x slower)"
     )
+    print("  certifying reused optima (same run, interleaved; tables bit-identical):")
+    off = times["off"]
+    for name, secs in times.items():
+        print(f"    {name:<26} {1e3 * secs / n:8.2f} ms per scenario  ({secs / off:.3f} x off)")
 
 
 def run(scenarios: int, workers: int, case: str = "beijing", plots: bool = True) -> dict:

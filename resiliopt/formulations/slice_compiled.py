@@ -139,6 +139,7 @@ class CompiledSlice:
         self.solves = 0
         self.certify = certify
         self.last_certificate: InputCertificate | None = None
+        self._checked: tuple | None = None  # (x, row duals, objective) of the solution checked last
         self.net = InputNetwork.from_slice(data)  # from the input tables, not the matrix
         # where each input arc / group / road node sits in HiGHS's solution (by id)
         col_of = {(c, str(i)): k for k, (c, i) in enumerate(zip(comp, self.lp.col_index, strict=True))}
@@ -164,6 +165,7 @@ class CompiledSlice:
         before: with alternative optima a warm start could otherwise pick another vertex."""
         self.h.clearSolver()
         self._cold = True
+        self._checked = None
 
     def update(
         self, capacity: np.ndarray, demand: np.ndarray, gain: np.ndarray, total_resources: float, day: int = 0
@@ -279,9 +281,29 @@ class CompiledSlice:
         """The input certificate of HiGHS's solution (columns ``x``, row duals) for the data
         of the last :meth:`update`. Potentials are ``-dual(node_balance)``; a node with no row
         gets none (NaN), which fails the check where an arc or group touches it. With an
-        extension: the matrix certificate of the extended matrix (``col_dual`` needed)."""
+        extension: the matrix certificate of the extended matrix (``col_dual`` needed).
+        The solution checked last is kept for :meth:`recheck`."""
+        self._checked = (x, row_dual, objective)
         if self.certificate_kind == "matrix":
             return certify(self.lp, x, row_dual, col_dual)
+        return self._input_check(x, row_dual, objective, self._upper, self._gain, self._tr, self._day)
+
+    def recheck(
+        self, capacity: np.ndarray, demand: np.ndarray, gain: np.ndarray, total_resources: float, day: int = 0
+    ) -> InputCertificate | None:
+        """The input certificate of the solution checked last (the optimum of the last solve)
+        against *other* slice data: is a reused optimum optimal for this slice too? Nothing
+        in HiGHS changes. None when there is nothing to check (no solve yet, ``certify``
+        off) or the input certificate does not apply (an extension)."""
+        if self._checked is None or self.certificate_kind != "input":
+            return None
+        x, row_dual, objective = self._checked
+        upper = np.concatenate([np.asarray(capacity, dtype=float), np.asarray(demand, dtype=float)])
+        return self._input_check(
+            x, row_dual, objective, upper, np.asarray(gain, dtype=float), float(total_resources), day
+        )
+
+    def _input_check(self, x, row_dual, objective, upper, gain, tr, day) -> InputCertificate:
         user = self._user.declared(row_dual) if self._user is not None else None
 
         def pick(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -290,15 +312,15 @@ class CompiledSlice:
             return np.append(values, np.nan)[idx]  # index -1 (not in the matrix) -> NaN
 
         return self.net.check_columns(
-            self._upper,
-            self._gain,
-            self._tr,
+            upper,
+            gain,
+            tr,
             pick(x, self._u_cols),
             -pick(row_dual, self._p_rows),
             float(row_dual[self.tr_row]),
             objective=objective,
             user=user,
-            day=self._day,
+            day=day,
         )
 
 

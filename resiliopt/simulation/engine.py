@@ -6,7 +6,9 @@ move each group's repair forward; repaired groups become functional and leave th
 
 When a slice's LP data equal the previous slice's (no group finished, no demand below full
 speed, no bridge repaired), its optimum is the same, so the previous solution is reused
-without calling HiGHS; this is exact, not an approximation.
+without calling HiGHS; this is exact, not an approximation. The reused optima are certified
+against the data of the slice they are reused for (:mod:`resiliopt.simulation.reuse`): every
+reused event, the last slice of every jump and a seeded sample of the rest.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from resiliopt import community as fc_mod
 from resiliopt.errors import SolveError
 from resiliopt.formulations.slice_compiled import CompiledSlice
 from resiliopt.schemas import DAMAGE_STATES, SECTORS
+from resiliopt.simulation.reuse import REUSE_SAMPLE, ReuseAudit
 from resiliopt.simulation.scenario import CaseModel, RecoveryState, sample_scenario
 
 SLICE_COLUMNS = [
@@ -43,13 +46,22 @@ def compiled_for(cm: CaseModel) -> CompiledSlice:
 
 
 def run_scenario(
-    cm: CaseModel, seed: int, index: int, days: int, lp: CompiledSlice, stop_day: int | None = None
+    cm: CaseModel,
+    seed: int,
+    index: int,
+    days: int,
+    lp: CompiledSlice,
+    stop_day: int | None = None,
+    reuse_check: float | None = REUSE_SAMPLE,
 ):
     """Simulate scenario ``index`` for ``days`` days, jumping from event to event.
 
     Returns ``(slices, summary, state)``: ``slices`` a dict of equal-length arrays (one entry
     per slice, columns :data:`SLICE_COLUMNS`), ``summary`` a dict for the scenario table, and
     the final :class:`RecoveryState`. ``stop_day`` ends early (used by ``resiliopt slice --day``).
+    ``reuse_check``: the reused optima are certified (:class:`~resiliopt.simulation.reuse.ReuseAudit`:
+    every reused event, the last slice of every jump, and this share of the other slices of a
+    jump; 1.0: every reused slice; None: none, for benchmarks). The tables do not depend on it.
 
     Between two events (a group finishes, a group's work left falls below its full-speed
     demand, a bridge is repaired) every slice's LP data are those of the slice before, so its
@@ -61,6 +73,7 @@ def run_scenario(
     sc = sample_scenario(cm, seed, index)
     st = RecoveryState(cm, sc)
     lp.reset()
+    audit = None if reuse_check is None else ReuseAudit(st, lp, seed, index, reuse_check)
     dt = cm.slice_days
     n = -(-days // dt)
     if stop_day is not None:
@@ -94,7 +107,7 @@ def run_scenario(
                 cap = st.arc_capacity()
             if gain is None:
                 gain = st.gains(l)
-            obj, y, last = _solve_day(lp, st, demand, cap, gain, tr, last, index, obj, y)
+            obj, y, last = _solve_day(lp, st, demand, cap, gain, tr, last, index, obj, y, audit)
             r, unreach, unmet, r_units = _day_rates(lp, st, demand, cap, gain, y)
         elif settled:
             # nothing left to repair and no bridge repair model: every later slice is this one
@@ -129,6 +142,8 @@ def run_scenario(
         if np.isfinite(change):
             limit = min(limit, max(1, int(np.ceil((change - st.day) / dt))))
         m, work = _jump(st.work_left, y, rate, tiny, limit)
+        if audit is not None and last is not None:  # slices k+1 .. k+m-1 reuse the optimum of last[4]
+            audit.jump(y, m, last[4])
         rows = slice(k, k + m)
         delivered = float(y.sum())
         cols["day"][rows] = st.day + dt * np.arange(m)
@@ -150,26 +165,47 @@ def run_scenario(
     return cols, scenario_summary(cm, sc, cols, st), st
 
 
-def _solve_day(lp: CompiledSlice, st: RecoveryState, demand, cap, gain, tr: float, last, index: int, obj, y):
-    """The slice LP of day ``st.day``: solved by HiGHS, or the previous optimum when its data
-    (demand, capacities, gains, the user closures of the day) equal the previous slice's.
-
-    Returns ``(objective, deliveries, last)``; ``last`` is the data of the LP last solved.
-    """
-    key = lp.day_key(st.day)  # user closures: the LP also depends on the day
-    if last is None or not (
+def _same_data(last, demand, cap, gain, key) -> bool:
+    """The reuse rule at an event: the slice's LP data equal those of the LP last solved."""
+    return (
         np.array_equal(demand, last[0])
         and np.array_equal(cap, last[1])
         and np.array_equal(gain, last[2])
         and key == last[3]
-    ):
+    )
+
+
+def _solve_day(
+    lp: CompiledSlice,
+    st: RecoveryState,
+    demand,
+    cap,
+    gain,
+    tr: float,
+    last,
+    index: int,
+    obj,
+    y,
+    audit: ReuseAudit | None = None,
+):
+    """The slice LP of day ``st.day``: solved by HiGHS, or the previous optimum when its data
+    (demand, capacities, gains, the user closures of the day) equal the previous slice's; a
+    reused optimum is certified against this slice's data when ``audit`` is given.
+
+    Returns ``(objective, deliveries, last)``; ``last`` is the data of the LP last solved and
+    its day.
+    """
+    key = lp.day_key(st.day)  # user closures: the LP also depends on the day
+    if last is None or not _same_data(last, demand, cap, gain, key):
         lp.update(cap, demand, gain, tr, st.day)
         try:
             obj, _, y = lp.solve()
         except SolveError as exc:  # say which slice
             raise SolveError(f"scenario {index}, day {st.day}: {exc}", exc.status) from None
         y = np.minimum(np.maximum(y, 0.0), demand)
-        last = (demand, cap, gain, key)
+        last = (demand, cap, gain, key, st.day)
+    elif audit is not None:
+        audit.event(last[4])
     return obj, y, last
 
 
@@ -245,12 +281,19 @@ def _settle(st: RecoveryState, work: np.ndarray, finite, tiny, due, m: int) -> t
 
 
 def run_scenario_stepwise(
-    cm: CaseModel, seed: int, index: int, days: int, lp: CompiledSlice, stop_day: int | None = None
+    cm: CaseModel,
+    seed: int,
+    index: int,
+    days: int,
+    lp: CompiledSlice,
+    stop_day: int | None = None,
+    reuse_check: float | None = None,
 ):
     """The reference implementation: one slice after the other (kept as the specification).
 
     :func:`run_scenario` gives bit-identical results by jumping from event to event;
-    ``tests/test_event_engine.py`` compares the two.
+    ``tests/test_event_engine.py`` compares the two. ``reuse_check`` (off by default here):
+    every slice that reuses the previous optimum is certified against its own data.
 
     Returns ``(slices, summary, state)``: ``slices`` a dict of equal-length arrays (one entry
     per slice, columns :data:`SLICE_COLUMNS`), ``summary`` a dict for the scenario table, and
@@ -259,6 +302,7 @@ def run_scenario_stepwise(
     sc = sample_scenario(cm, seed, index)
     st = RecoveryState(cm, sc)
     lp.reset()
+    audit = None if reuse_check is None else ReuseAudit(st, lp, seed, index, reuse_check)
     dt = cm.slice_days
     n = -(-days // dt)
     if stop_day is not None:
@@ -282,7 +326,7 @@ def run_scenario_stepwise(
         if total_demand > 0:
             cap = st.arc_capacity()
             gain = st.gains(l)
-            obj, y, last = _solve_day(lp, st, demand, cap, gain, tr, last, index, obj, y)
+            obj, y, last = _solve_day(lp, st, demand, cap, gain, tr, last, index, obj, y, audit)
             r, unreach, unmet, r_units = _day_rates(lp, st, demand, cap, gain, y)
             cols["unreachable_demand"][k] = unreach
             cols["unmet_reachable"][k] = unmet

@@ -305,23 +305,26 @@ class RecoveryState:
         self._df_per_unit = np.where(np.isfinite(per_unit) & damaged, per_unit, 0.0)
 
     # ------------------------------------------------------------------ state -> slice
-    def sector_loss(self) -> np.ndarray:
+    def sector_loss(self, unsafe: np.ndarray | None = None) -> np.ndarray:
+        """Unsafe share of each sector (``unsafe``: that set of groups instead of the state's)."""
         cm = self.cm
-        return fc.sector_loss(np.where(self.unsafe, cm.g_count, 0.0), cm.g_sector, cm.case.sector_totals)
+        unsafe = self.unsafe if unsafe is None else unsafe
+        return fc.sector_loss(np.where(unsafe, cm.g_count, 0.0), cm.g_sector, cm.case.sector_totals)
 
     def functionality(self) -> float:
         return float(fc.functionality(self.sector_loss(), self.cm.case.dam, self.cm.case.community.clamp))
 
-    def arc_capacity(self) -> np.ndarray:
-        keep = 1.0 - self._loss[self.bridge_state]
+    def arc_capacity(self, bridge_state: np.ndarray | None = None) -> np.ndarray:
+        """Arc capacities per slice (``bridge_state``: those bridge states instead of the state's)."""
+        keep = 1.0 - self._loss[self.bridge_state if bridge_state is None else bridge_state]
         keep = np.append(keep, 1.0)  # index -1: no bridge
         mult = np.minimum(keep[self.cm.arc_bridges[:, 0]], keep[self.cm.arc_bridges[:, 1]])
         return self._cap0 * mult * self.cm.slice_days  # per day -> per slice
 
-    def demand(self) -> np.ndarray:
-        return np.where(
-            np.isfinite(self.work_left) & (self.work_left > 0), np.minimum(self.cm.rate, self.work_left), 0.0
-        )
+    def demand(self, work_left: np.ndarray | None = None) -> np.ndarray:
+        """Each group's demand this slice (``work_left``: that work instead of the state's)."""
+        w = self.work_left if work_left is None else work_left
+        return np.where(np.isfinite(w) & (w > 0), np.minimum(self.cm.rate, w), 0.0)
 
     def gains(self, l: np.ndarray | None = None) -> np.ndarray:
         l = self.sector_loss() if l is None else l
