@@ -46,6 +46,9 @@ class CheckedLP:
     def open_capacity(self, cap, day):
         return self.fast.open_capacity(cap, day)
 
+    def recheck(self, *args, **kwargs):  # the Monte Carlo certifies reused optima (simulation/reuse.py)
+        return self.fast.recheck(*args, **kwargs)
+
     def update(self, cap, demand, gain, tr, day=0):
         self.args = (cap, demand, gain, tr, day)
         self.fast.update(cap, demand, gain, tr, day)
