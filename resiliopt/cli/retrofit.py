@@ -176,6 +176,10 @@ def retrofit(
         _print_bridges(res, eval_scenarios)
     else:
         _print_plan(res, target_fc, target_month_fc, scenarios)
+    if not as_json:
+        for p in res.problems:  # the final check against the input (resiliopt.retrofit.verify)
+            console.print(f"NOT VERIFIED: {p}", soft_wrap=True)
+    res.require_verified()  # exit 1 when a reported plan fails its check
 
 
 def _print_paper(res: RetrofitResult) -> None:

@@ -117,9 +117,15 @@ class BridgePlan:
     seconds: float
     bridges: pd.DataFrame
     evaluation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: "optimal" (the SAA MILP's status), "unverified" when the final check against the case
+    #: fails (:func:`resiliopt.retrofit.verify.check_bridge_plan`; ``problems`` says why)
+    status: str = "optimal"
+    problems: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
+            "status": self.status,
+            "problems": list(self.problems),
             "budget": self.budget,
             "scenarios": self.n_scenarios,
             "seed": self.seed,

@@ -5,6 +5,10 @@ one method (raised step by step to a one-month target on request), a budget swee
 Table 3, or bridge upgrades. It returns a :class:`RetrofitResult`: the tidy tables, the plan
 object and the JSON object of the study. Writing them with their plots is
 :func:`resiliopt.reports.retrofit_plots.write_retrofit`.
+
+Every plan the study reports is checked at the end against the case's input and the options
+(:mod:`resiliopt.retrofit.verify`): a plan that fails is ``unverified`` (never ``optimal``),
+the result lists the problems and :meth:`RetrofitResult.require_verified` raises (exit 1).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from resiliopt.case import CaseData, load_case
-from resiliopt.errors import InputError
+from resiliopt.errors import InputError, SolveError
 from resiliopt.retrofit import bridges as rbr
 from resiliopt.retrofit.exact_qp import exact
 from resiliopt.retrofit.greedy_rule import greedy
@@ -23,6 +27,7 @@ from resiliopt.retrofit.grid_milp import grid
 from resiliopt.retrofit.month import month_target_plan
 from resiliopt.retrofit.plan import METHODS, Plan, check_inputs
 from resiliopt.retrofit.studies import parse_sweep, sweep, table3_comparison, table3_summary
+from resiliopt.retrofit.verify import check_bridge_plan, check_building_plan
 from resiliopt.stock import restrict, stock
 
 #: the studies :func:`run_retrofit` runs
@@ -38,7 +43,8 @@ class RetrofitResult:
     Table 3, "bridges" and "evaluation" for bridges. ``plan``: the building :class:`Plan` or
     the :class:`~resiliopt.retrofit.bridges.BridgePlan`. ``history``: with a one-month target,
     one row per raised initial target. ``per_scenario``: bridges, each plan's out-of-sample
-    table (one row per scenario).
+    table (one row per scenario). ``problems``: what the final check of the reported plans
+    found (:mod:`resiliopt.retrofit.verify`; empty: every plan passed).
     """
 
     kind: str
@@ -46,16 +52,33 @@ class RetrofitResult:
     plan: Plan | rbr.BridgePlan | None = None
     history: pd.DataFrame | None = None
     per_scenario: dict[str, pd.DataFrame] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        """Every plan the study reports passed the final check against the input."""
+        return not self.problems
+
+    def require_verified(self) -> None:
+        """Raise :class:`~resiliopt.errors.SolveError` (exit 1) unless :attr:`verified`."""
+        if self.problems:
+            more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+            raise SolveError(
+                f"the retrofit plan fails its check against the input: {self.problems[0]}{more}",
+                status="unverified",
+            )
 
     def to_dict(self) -> dict:
-        """The JSON object of the study (``--json``)."""
+        """The JSON object of the study (``--json``), with the final check's outcome."""
+        check = {"verified": self.verified, "problems": list(self.problems)}
         if self.plan is not None:
-            return self.plan.to_dict()
+            return {**self.plan.to_dict(), **check}
         if self.kind == "sweep":
-            return {"sweep": self.tables["sweep"].to_dict(orient="records")}
+            return {"sweep": self.tables["sweep"].to_dict(orient="records"), **check}
         return {
             "table3": self.tables["table3"].to_dict(orient="records"),
             "summary": self.tables["table3_summary"].to_dict(orient="records"),
+            **check,
         }
 
 
@@ -105,15 +128,28 @@ def run_retrofit(
     elif target_fc is not None:
         check_inputs(0.0, target_fc, step)
     cd = case if isinstance(case, CaseData) else load_case(case)
+    problems: list[str] = []
+
+    def check(plan: Plan, label: str) -> None:  # every plan a study reports (module docstring)
+        problems.extend(f"{label}: {p}" for p in check_building_plan(cd, plan, only, exclude))
 
     if bridges:
-        return _bridges(cd, budget, scenarios, eval_scenarios, seed, objective)
+        res = _bridges(cd, budget, scenarios, eval_scenarios, seed, objective)
+        res.problems = check_bridge_plan(cd, res.plan)
+        if res.problems:
+            res.plan.status = "unverified"
+            res.plan.problems = list(res.problems)
+        return res
     st = restrict(stock(cd), only, exclude)
     if paper:
-        tables = {"table3": table3_comparison(st, step), "table3_summary": table3_summary(st, step)}
-        return RetrofitResult("paper", tables)
+        tables = {
+            "table3": table3_comparison(st, step, check),
+            "table3_summary": table3_summary(st, step, check),
+        }
+        return RetrofitResult("paper", tables, problems=problems)
     if sweep_spec is not None:
-        return RetrofitResult("sweep", {"sweep": sweep(st, parse_sweep(sweep_spec), step)})
+        table = sweep(st, parse_sweep(sweep_spec), step, check)
+        return RetrofitResult("sweep", {"sweep": table}, problems=problems)
     if budget is None:
         raise InputError("--budget is required (or give --sweep or --paper-table)")
     hist = None
@@ -129,7 +165,11 @@ def run_retrofit(
         plan = grid(st, budget, target_fc, step=step or 0.1)
     else:
         plan = exact(st, budget, target_fc)
-    return RetrofitResult("plan", {"plan": plan.steps, "z_start": plan.z_start}, plan, hist)
+    found = check_building_plan(cd, plan, only, exclude)
+    plan.info["plan_check"] = {"passed": not found, "problems": found}
+    if found:
+        plan.status = "unverified"
+    return RetrofitResult("plan", {"plan": plan.steps, "z_start": plan.z_start}, plan, hist, problems=found)
 
 
 def _bridges(cd: CaseData, budget, scenarios, eval_scenarios, seed, objective) -> RetrofitResult:

@@ -5,6 +5,7 @@ and paper 004 Table 3 row by row (docs/retrofit.md 4-5).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -13,8 +14,19 @@ from resiliopt.errors import InputError
 from resiliopt.retrofit.exact_qp import exact
 from resiliopt.retrofit.greedy_rule import candidates, greedy
 from resiliopt.retrofit.grid_milp import grid
-from resiliopt.retrofit.plan import check_inputs, plan_steps
+from resiliopt.retrofit.plan import Plan, check_inputs, plan_steps
 from resiliopt.stock import Stock
+
+#: ``check(plan, label)``: the final check of each plan a study reports (run_retrofit passes
+#: :func:`resiliopt.retrofit.verify.check_building_plan` bound to the case and the options)
+PlanCheck = Callable[[Plan, str], None]
+
+
+def _checked(plan: Plan, label: str, check: PlanCheck | None) -> Plan:
+    if check is not None:
+        check(plan, label)
+    return plan
+
 
 # --------------------------------------------------------------------------- sweep
 #: most budgets in one sweep (each is an exact solve, and with a grid step a MILP too)
@@ -53,7 +65,7 @@ def _plan_text(st: Stock, x: np.ndarray) -> str:
     return "; ".join(f"{r.category}>{r.to_level}:{r.fraction:.4g}" for r in plan_steps(st, x).itertuples())
 
 
-def sweep(st: Stock, budgets, step: float | None = None) -> pd.DataFrame:
+def sweep(st: Stock, budgets, step: float | None = None, check: PlanCheck | None = None) -> pd.DataFrame:
     """The greedy rule against the proven global optimum (:func:`exact`) for each budget.
 
     Columns: ``fc_greedy``, ``fc_exact`` (F_C right after the earthquake), ``fc_bound`` (SCIP's
@@ -61,14 +73,14 @@ def sweep(st: Stock, budgets, step: float | None = None) -> pd.DataFrame:
     ``exact_minus_greedy`` (>= 0: what the rule leaves on the table), the costs and both plans.
     With ``step`` (e.g. 0.1) also the grid: ``fc_greedy_grid`` (greedy with fractions on the
     grid), ``fc_grid`` (the grid MILP's optimum, :func:`grid`) and ``gap_grid`` = fc_grid -
-    fc_greedy_grid (>= 0).
+    fc_greedy_grid (>= 0). ``check``: called on every plan (:data:`PlanCheck`).
     """
     if step is not None:
         check_inputs(0.0, None, step)
     rows = []
     for b in budgets:
-        g = greedy(st, float(b))
-        e = exact(st, float(b))
+        g = _checked(greedy(st, float(b)), f"budget {b:g}, greedy", check)
+        e = _checked(exact(st, float(b)), f"budget {b:g}, exact", check)
         row = {
             "budget": float(b),
             "fc_greedy": g.fc_after,
@@ -83,8 +95,8 @@ def sweep(st: Stock, budgets, step: float | None = None) -> pd.DataFrame:
             "greedy_plan": _plan_text(st, g.x),
         }
         if step is not None:
-            gg = greedy(st, float(b), step=step)
-            gm = grid(st, float(b), step=step)
+            gg = _checked(greedy(st, float(b), step=step), f"budget {b:g}, greedy (grid {step:g})", check)
+            gm = _checked(grid(st, float(b), step=step), f"budget {b:g}, grid {step:g}", check)
             row.update(
                 {
                     "fc_greedy_grid": gg.fc_after,
@@ -108,7 +120,7 @@ PAPER_TABLE3 = [
 ]
 
 
-def table3_comparison(st: Stock, step: float | None = None) -> pd.DataFrame:
+def table3_comparison(st: Stock, step: float | None = None, check: PlanCheck | None = None) -> pd.DataFrame:
     """Paper Table 3 row by row against this toolkit (no parameter tuned to the table).
 
     Columns: the paper's move and cost; ``cost`` from eq. (5) read as a_old/a_new - 1;
@@ -116,13 +128,13 @@ def table3_comparison(st: Stock, step: float | None = None) -> pd.DataFrame:
     paper's cost implies, ``ratio_table1`` the ratio of Table 1's a; ``z_start`` the move's Z at
     the as-built state; the fraction of the category that greedy and the global optimum
     (:func:`exact`) move to the same level with the paper's total budget (with ``step``, also
-    the grid optimum's, ``grid_fraction``).
+    the grid optimum's, ``grid_fraction``). ``check``: called on every plan (:data:`PlanCheck`).
     """
     x0 = st.as_built()
     budget = sum(r[3] for r in PAPER_TABLE3)
-    g = greedy(st, budget)
-    e = exact(st, budget)
-    gm = grid(st, budget, step=step) if step is not None else None
+    g = _checked(greedy(st, budget), "Table 3, greedy", check)
+    e = _checked(exact(st, budget), "Table 3, exact", check)
+    gm = _checked(grid(st, budget, step=step), "Table 3, grid", check) if step is not None else None
     cand = candidates(st, x0).set_index(["category", "to_level"])
     rows = []
     for cid, lv, frac, paper in PAPER_TABLE3:
@@ -158,10 +170,10 @@ def paper_state(st: Stock) -> np.ndarray:
     return x
 
 
-def table3_summary(st: Stock, step: float | None = None) -> pd.DataFrame:
+def table3_summary(st: Stock, step: float | None = None, check: PlanCheck | None = None) -> pd.DataFrame:
     """F_C right after the earthquake and cost of: Table 3's plan (costed by eq. 5 here), and
     greedy and the global optimum (and with ``step`` the grid optimum) with the paper's total
-    (62.29) and with Table 3's toolkit cost."""
+    (62.29) and with Table 3's toolkit cost. ``check``: called on every plan (:data:`PlanCheck`)."""
     xp = paper_state(st)
     paper_total = sum(r[3] for r in PAPER_TABLE3)
     rows = [
@@ -177,5 +189,6 @@ def table3_summary(st: Stock, step: float | None = None) -> pd.DataFrame:
         if step is not None:
             plans.append((f"grid optimum (step {step:g})", grid(st, b, step=step)))
         for name, p in plans:
+            _checked(p, f"Table 3 summary, budget {b:g}, {name}", check)
             rows.append({"plan": name, "budget": b, "cost": p.cost, "fc_after": p.fc_after})
     return pd.DataFrame(rows)
