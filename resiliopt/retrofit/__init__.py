@@ -12,6 +12,8 @@ The building stock (unsafe shares, retrofit cost) is :mod:`resiliopt.stock`; on 
   average approximation, with out-of-sample evaluation.
 * :mod:`resiliopt.retrofit.run`: one study from one call (:func:`run_retrofit`), as the
   ``resiliopt retrofit`` command runs it.
+* :mod:`resiliopt.retrofit.verify`: the final check of every reported plan against the case
+  (budget, shares, levels, categories): a plan that fails is ``unverified``.
 """
 
 from resiliopt.retrofit.exact_qp import GAP_TOL, exact, level_table, repair
