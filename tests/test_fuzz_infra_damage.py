@@ -49,6 +49,7 @@ from resiliopt.cli import app
 from resiliopt.errors import InputError
 from resiliopt.infra import load_infra_case
 from resiliopt.infra.damage import parse_fail_options, read_damage_file
+from resiliopt.infra.importers import import_power, import_water
 
 TOY = Path(__file__).parent / "data" / "infra_toy" / "case.yaml"
 KEY = ("kind", "layer", "element")
@@ -64,6 +65,9 @@ def _one_click_command(monkeypatch):
     built = typer.main.get_command(app)
     real = typer.main.get_command
     monkeypatch.setattr(typer.main, "get_command", lambda a: built if a is app else real(a))
+
+
+IMPORT_DATA = Path(__file__).parent / "data" / "import"
 
 
 @pytest.fixture(scope="module")
@@ -513,7 +517,7 @@ def check_fail(run_cli, case: Path, work: Path, spec: str, cmd: str) -> None:
 
 @pytest.mark.parametrize("spec", FAIL_SPECS)
 def test_fail_option_forms(run_cli, toy, work, spec):
-    for cmd in ("served", "cascade"):
+    for cmd in ("served", "cascade") if _fail_meaning(spec) is None else ("served",):
         check_fail(run_cli, toy, work, spec, cmd)
 
 
@@ -613,6 +617,9 @@ def infra_commands() -> list[tuple[str, typer.main.click.Command]]:
 #: replaced (an ``infra`` command not listed gets ``x`` per argument, and only its typed
 #: options are required to name themselves; see test_every_infra_command_has_a_base)
 BASE = {
+    "import water": ["{inp}"],
+    "import power": ["{m}"],
+    "import couple": ["{water}", "{power}", "--table", "{links}"],
     "validate": ["{case}"],
     "schema": [],
     "served": ["{case}", "--magnitude", "6"],
@@ -625,6 +632,25 @@ BASE = {
         *("--no-plots", "--no-progress"),
     ],
 }
+
+
+@pytest.fixture(scope="module")
+def inputs(toy, tmp_path_factory) -> dict[str, str]:
+    """What the ``{...}`` of :data:`BASE` stand for: the toy case, the import tests' small
+    EPANET and MATPOWER files, a water and a power case imported from them, a linking table."""
+    d = tmp_path_factory.mktemp("imported")
+    import_water(IMPORT_DATA / "tiny.inp", d / "water")
+    import_power(IMPORT_DATA / "tiny.m", d / "power", layout="kamada-kawai")
+    return {
+        "case": str(toy),
+        "inp": str(IMPORT_DATA / "tiny.inp"),
+        "m": str(IMPORT_DATA / "tiny.m"),
+        "water": str(d / "water"),
+        "power": str(d / "power"),
+        "links": str(IMPORT_DATA / "links_ok.csv"),
+    }
+
+
 #: the damage sources of which ``restore`` takes exactly one
 SOURCES = {"--damage", "--damage-file", "--magnitude", "--fail"}
 
@@ -665,10 +691,25 @@ def _path_values(work: Path) -> dict[str, list[str]]:
         "--out": [str(afile), "", str(afile / "sub")],
         "--scheduler": ["nonsense"],
         "--published": ["nope", "", str(afile)],
+        "--table": [str(work / "nope.csv"), str(work), "", str(junk), str(afile)],
+        "--nearest": [
+            "power:bus",
+            "a,b,c",
+            "",
+            "sewer:bus,water:pump",
+            "power:bus,water:nope",
+            ",",
+            "power:bus,power:bus",
+        ],
+        "--pattern": ["nope", "", "MEAN"],
+        "--layout": ["nope", "", "kamada"],
+        "--frame": ["nope", "", "SAME"],
+        "--layer": ["", " ", "a:b", "a,b"],
+        "--type": ["", "nope"],
     }
 
 
-ODD_STRINGS = {"--scheduler": [""]}
+ODD_STRINGS = {"--scheduler": [""], "--name": ["", " ", "a/b", ".."]}
 
 
 def option_values(cmd, p, work: Path) -> list[tuple[str, bool]]:
@@ -716,7 +757,13 @@ def _tree(d: Path) -> set[str]:
     return {str(p.relative_to(d)) for p in d.rglob("*")}
 
 
-def _check_answer(name: str, out: str) -> None:
+def _check_answer(name: str, out: str, folder: Path) -> None:
+    """An exit-0 run of a command of :data:`BASE` passes that command's checks."""
+    if name.startswith("import "):  # an importer wrote a case that loads (every rule checked)
+        load_infra_case(folder)
+        return
+    if name == "schema" and not out.strip():
+        return  # (the schemas went to the --out folder)
     result = json.loads(out)
     if name == "served":
         assert_served_certified(result)
@@ -741,68 +788,128 @@ def test_every_infra_command_has_a_base():
     assert len(OPTION_CASES) >= 40
 
 
-@pytest.mark.parametrize("name, option", OPTION_CASES, ids=[f"{n} {o}" for n, o in OPTION_CASES])
-def test_option_values(run_cli, toy, tmp_path, name, option):
+def check_option_value(run_cli, inputs, tmp_path: Path, name: str, option: str, value: str, nonsense: bool):
+    """Run ``infra NAME ... OPTION VALUE``: exit 2 with one line naming the option and the value,
+    nothing written; or exit 0 (not for ``nonsense``) with an answer that passes its checks."""
     cmd = dict(infra_commands())[name]
     p = next(q for q in cmd.params if q.opts[0] == option)
-    work = tmp_path / "work"
-    work.mkdir()
     known = name in BASE
-    base = [a.replace("{case}", str(toy)) for a in BASE[name]] if known else []
+    base = [a.format(**inputs) for a in BASE[name]] if known else []
     if not known:
         base += ["x"] * sum(1 for q in cmd.params if q.param_type_name == "argument" and q.required)
     opts = {o for q in cmd.params for o in q.opts}
     required = {o for q in cmd.params if q.required for o in q.opts}
-    for value, nonsense in option_values(cmd, p, work):
-        args = list(base)
-        if name == "restore" and option in SOURCES:  # exactly one source: the one under test
-            i = args.index("--magnitude")
-            del args[i : i + 2]
-        if option in args:
-            i = args.index(option)
-            del args[i : i + 2]
-        out = tmp_path / "out"
-        if "--out" in opts and option != "--out" and (nonsense or "--out" in required):
-            args += ["--out", str(out)]  # must stay unwritten (a value that may pass runs without)
-        if "--json" in opts:
-            args.append("--json")
-        before = _tree(tmp_path)
-        code, so, se = run_cli("infra", *name.split(), *args, option, value)
-        hint = f"infra {name} {option} {value!r}"
-        if code == 0:
-            assert not nonsense, (hint, "accepted nonsense")
-            if known:
-                _check_answer(name, so)
-            if out.exists():
-                shutil.rmtree(out)
-            continue
-        line = assert_one_line_refusal(code, so, se, hint=hint)
-        if known or "Invalid value for" in line:
-            # an input file or folder given by the option is named by its path, first
-            as_file = line.startswith(f"error: {Path(value)}: ")
-            assert as_file or any(o in line for o in p.opts), (
-                hint,
-                "the message does not name the option",
-                line,
-            )
-            assert as_file or any(v in line for v in _value_forms(value)), (
-                hint,
-                "the message does not show the value",
-                line,
-            )
-        assert _tree(tmp_path) == before, (hint, "a refused run wrote something")
+    args = list(base)
+    if name == "restore" and option in SOURCES:  # exactly one source: the one under test
+        i = args.index("--magnitude")
+        del args[i : i + 2]
+    if option in args:
+        i = args.index(option)
+        del args[i : i + 2]
+    out = tmp_path / "out"
+    if "--out" in opts and option != "--out" and (nonsense or "--out" in required):
+        args += ["--out", str(out)]  # must stay unwritten (a value that may pass runs without)
+    if "--json" in opts:
+        args.append("--json")
+    before = _tree(tmp_path)
+    code, so, se = run_cli("infra", *name.split(), *args, option, value)
+    hint = f"infra {name} {option} {value!r}"
+    if code == 0:
+        assert not nonsense, (hint, "accepted nonsense")
+        if known:
+            _check_answer(name, so, out)
+        if out.exists():
+            shutil.rmtree(out)
+        return
+    line = assert_one_line_refusal(code, so, se, hint=hint)
+    if known or "Invalid value for" in line:
+        # an input file or folder given by the option is named by its path, first
+        as_file = line.startswith(f"error: {Path(value)}: ")
+        assert as_file or any(o in line for o in p.opts), (hint, "the message does not name the option", line)
+        shown = as_file or any(v in line for v in _value_forms(value))
+        assert shown, (hint, "the message does not show the value", line)
+    assert _tree(tmp_path) == before, (hint, "a refused run wrote something")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by this fuzz, to fix in resiliopt/infra/indp_runs.py (simulate_run): the (magnitude, v) "
-    "pairs of --published are compared after the Monte Carlo, so a run with none writes run.json, parts/, "
-    "records.parquet and summary.csv, then exits 2 naming --magnitude, not --published and its value",
+#: values of options that the fuzz found mishandled in files this suite's author does not own
+#: (reported to the lead; each entry is a strict xfail below, so it must be removed once fixed)
+KNOWN_OUTSIDE = {
+    ("simulate", "--published", "bundled"): "resiliopt/infra/indp_runs.py simulate_run compares the "
+    "(magnitude, v) pairs with the published ones after the Monte Carlo: a run with none writes run.json, "
+    "parts/, records.parquet, summary.csv, then exits 2 naming --magnitude, not --published 'bundled'",
+}
+IMPORT_TMP = (
+    "resiliopt/cli/infra_import.py + infra/importers.py: the value makes a quantity beyond 1e12 (or an empty "
+    "name); the importer writes the case into its temporary folder and the validation names that hidden "
+    "file (.OUT.xxxx.tmp/links.csv ...) on several lines, not the option and its value"
 )
-def test_published_results_without_a_simulated_pair_are_refused_before_the_run(run_cli, toy, tmp_path):
-    out = tmp_path / "mc"
-    args = [*BASE["simulate"][1:], "--out", out, "--published", "bundled"]
-    code, so, se = run_cli("infra", "simulate", toy, *args)  # bundled: M6, M7 at v = 3 only
-    line = assert_one_line_refusal(code, so, se)
-    assert "--published" in line and "'bundled'" in line, line
-    assert not out.exists()
+KNOWN_OUTSIDE |= {
+    ("import water", "--max-velocity", "1e300"): IMPORT_TMP,
+    ("import water", "--reservoir-supply", "1e300"): IMPORT_TMP,
+    ("import power", "--zero-rating", "1e300"): IMPORT_TMP,
+    ("import water", "--layer", ""): IMPORT_TMP,
+    ("import water", "--layer", " "): IMPORT_TMP,
+    ("import power", "--layer", ""): IMPORT_TMP,
+    ("import power", "--layer", " "): IMPORT_TMP,
+    ("import couple", "--nearest", "power:bus,power:bus"): IMPORT_TMP,
+}
+LAYER_NAME = (
+    "resiliopt/case/infra_schema.py (and the importers' --layer): a layer name may hold ':' or ',', which "
+    "--fail KIND:LAYER:ID and --service-layers A,B cannot name; the import is accepted"
+)
+IGNORED = (
+    "resiliopt/cli/infra_import.py: couple's --frame and --type are read only with --nearest, so a wrong "
+    "value next to --table alone is accepted silently (exit 0); a parse-time Choice would refuse it"
+)
+KNOWN_OUTSIDE |= {
+    ("import water", "--layer", "a:b"): LAYER_NAME,
+    ("import water", "--layer", "a,b"): LAYER_NAME,
+    ("import power", "--layer", "a:b"): LAYER_NAME,
+    ("import power", "--layer", "a,b"): LAYER_NAME,
+    ("import couple", "--frame", "nope"): IGNORED,
+    ("import couple", "--frame", ""): IGNORED,
+    ("import couple", "--frame", "SAME"): IGNORED,
+    ("import couple", "--type", ""): IGNORED,
+    ("import couple", "--type", "nope"): IGNORED,
+}
+#: not run at all (it exhausts the memory): its parser is tested instead
+KNOWN_MEMORY = {
+    ("import water", "--horizon-hours", "1e300"): "resiliopt/cli/infra_import.py: --horizon-hours has no "
+    "upper bound; 1e9 or 1e300 makes the importer allocate without end (a MemoryError traceback after "
+    "minutes, or the process killed by the system)",
+}
+
+
+@pytest.mark.parametrize("name, option", OPTION_CASES, ids=[f"{n} {o}" for n, o in OPTION_CASES])
+def test_option_values(run_cli, inputs, tmp_path, name, option):
+    cmd = dict(infra_commands())[name]
+    p = next(q for q in cmd.params if q.opts[0] == option)
+    work = tmp_path / "work"
+    work.mkdir()
+    for value, nonsense in option_values(cmd, p, work):
+        if (name, option, value) not in KNOWN_OUTSIDE | KNOWN_MEMORY:
+            check_option_value(run_cli, inputs, tmp_path, name, option, value, nonsense)
+
+
+@pytest.mark.parametrize("key", sorted(KNOWN_OUTSIDE), ids=[" ".join(k) for k in sorted(KNOWN_OUTSIDE)])
+def test_known_mishandled_options_outside_these_files(run_cli, inputs, tmp_path, key, request):
+    request.node.add_marker(pytest.mark.xfail(strict=True, reason=KNOWN_OUTSIDE[key]))
+    name, option, value = key
+    cmd = dict(infra_commands())[name]
+    p = next(q for q in cmd.params if q.opts[0] == option)
+    work = tmp_path / "work"
+    work.mkdir()
+    nonsense = dict(option_values(cmd, p, work)).get(value, True)
+    check_option_value(run_cli, inputs, tmp_path, name, option, value, nonsense)
+
+
+@pytest.mark.xfail(strict=True, reason=next(iter(KNOWN_MEMORY.values())))
+def test_an_import_horizon_is_bounded():
+    """Refused while the command line is read, as every number option of ``infra`` is (the run
+    itself is not tried here: it takes all the memory it can get)."""
+    ((name, option, value),) = KNOWN_MEMORY
+    cmd = dict(infra_commands())[name]
+    p = next(q for q in cmd.params if q.opts[0] == option)
+    parser = inspect.signature(inspect.unwrap(cmd.callback)).parameters[p.name].default.parser
+    with pytest.raises(typer.BadParameter, match=value):
+        parser(value)
