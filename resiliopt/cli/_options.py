@@ -25,6 +25,9 @@ DAYS_MAX = 36_500  # 100 years of recovery
 SCENARIOS_MAX = 1_000_000
 WORKERS_MAX = 1024
 SAMPLES_MAX = 10_000_000
+#: the largest quantity an option may give (a budget, resources, a backup's capacity or cost): the
+#: 1e12 of every input file (resiliopt.schemas.LIMIT; HiGHS takes 1e20 and more as infinite)
+QUANTITY_MAX = 1e12
 
 
 class Number:
@@ -86,7 +89,7 @@ SCENARIOS = Number(int, 1, SCENARIOS_MAX, what="a whole number of scenarios")
 WORKERS = Number(int, 1, WORKERS_MAX, what="a whole number of workers")
 SAMPLES = Number(int, 1, SAMPLES_MAX, what="a whole number of samples")
 ROWS = Number(int, 1, 100_000, what="a whole number of rows")
-NONNEG = Number(float, 0.0)
+NONNEG = Number(float, 0.0, QUANTITY_MAX)
 SHARE = Number(float, 0.0, 1.0)
 JUDGMENT_DELTA = Number(float, 0.0, 0.8)  # +- on a judgment of a [0, 1] scale around 0.5
 FRACTION_STEP = Number(float, 0.0, 1.0, lo_open=True)
@@ -132,7 +135,7 @@ class NumberList:
 
 
 MAGNITUDES = NumberList(MAGNITUDE)
-RESOURCES = NumberList(Number(float, 0.0, what="a finite number >= 0 (resources per period)"))
+RESOURCES = NumberList(Number(float, 0.0, QUANTITY_MAX, what="a finite number >= 0 (resources per period)"))
 
 
 class Choice:
@@ -154,7 +157,7 @@ class Choice:
 
 
 _BACKUP_COUNT = Number(int, 0, BACKUP_COUNT_MAX, what="a whole number of units")
-_BACKUP_AMOUNT = Number(float, 0.0, what="a finite number >= 0")
+_BACKUP_AMOUNT = Number(float, 0.0, QUANTITY_MAX, what="a finite number >= 0")
 
 
 class Backup(NamedTuple):
@@ -170,7 +173,7 @@ class Backup(NamedTuple):
 def backup_spec(raw: Any) -> Backup:
     """``LAYER:COUNT:CAPACITY[:COST]`` mobile backup units -> :class:`Backup`: a non-empty
     layer name (the case checks that it has the layer), a whole count >= 0, a finite capacity
-    and cost >= 0 (cost 0 when left out)."""
+    and cost in [0, 1e12] (cost 0 when left out)."""
     if isinstance(raw, Backup):
         return raw
     spec = str(raw)
@@ -202,11 +205,14 @@ def sweep_spec(raw: Any) -> str:
 
 
 def name_list(raw: Any) -> str:
-    """Comma-separated names: at least one, none twice; returned as ``a,b,c`` without blanks."""
+    """Comma-separated names: at least one, none empty (``a,,b``, ``a,``), none twice; returned
+    as ``a,b,c`` without blanks."""
     spec = str(raw)
-    names = [n.strip() for n in spec.split(",") if n.strip()]
-    if not names:
+    names = [n.strip() for n in spec.split(",")]
+    if not any(names):
         raise typer.BadParameter(f"{spec!r} names nothing; give comma-separated names")
+    if not all(names):
+        raise typer.BadParameter(f"{spec!r} has an empty name (a comma too many?)")
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise typer.BadParameter(f"{spec!r} names {', '.join(map(repr, twice))} more than once")

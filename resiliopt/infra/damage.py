@@ -85,13 +85,46 @@ def parse_fail_options(case: InfraCase, items: list[str]) -> pd.DataFrame:
     """``node:power:18`` / ``link:water:3`` strings (the CLI's ``--fail``) -> failed table."""
     rows = []
     for k, s in enumerate(items):
-        parts = s.split(":")
+        parts = [p.strip() for p in s.split(":")]  # blanks around a part, as in a CSV cell
         if len(parts) != 3:
             raise InputError(
                 f"expected KIND:LAYER:ID, e.g. node:power:18 (got {s!r})", location=f"--fail[{k}]"
             )
         rows.append((parts[0], parts[1], parts[2]))
-    return _check_rows(case, rows, None, lambda k, col: f"--fail[{k}]")
+    return _check_rows(case, rows, None, lambda k, col: f"--fail[{k}] {items[k]!r}")
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _check_text(path: Path) -> None:
+    """Refuse, at the line concerned, what the table reader names only by the file: an empty
+    file, a byte-order mark, bytes that are not UTF-8 (a missing file is left to it)."""
+    if not path.is_file():
+        return
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(
+            "empty file: a header kind,layer,element and one failed element a row are needed",
+            path,
+            "line 1 (header)",
+        )
+    if data.startswith(_BOM):
+        raise InputError(
+            "the file starts with a UTF-8 byte-order mark (BOM, as 'CSV UTF-8' exports write): "
+            "save it as plain UTF-8",
+            path,
+            "line 1 (header)",
+        )
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"not UTF-8 text: byte {data[exc.start : exc.start + 1]!r} at byte offset {exc.start}",
+            path,
+            f"line {line}" + (" (header)" if line == 1 else ""),
+        ) from None
 
 
 def read_damage_file(case: InfraCase, path: str | Path) -> pd.DataFrame:
@@ -100,9 +133,11 @@ def read_damage_file(case: InfraCase, path: str | Path) -> pd.DataFrame:
     Every error names the file and ``row k (line k+1)`` counted in the file as written (before
     repeated rows are dropped) with the column and the value: a missing file, a header that
     lacks or misspells a column, an empty cell, a kind other than node / link, an unknown
-    layer or element. A row given twice counts once."""
+    layer or element; and at its line an empty file, a byte-order mark, bytes that are not
+    UTF-8. Blanks around a cell are dropped. A row given twice counts once."""
     path = Path(path)
     where = Where(path)
+    _check_text(path)
     records = read_csv(path, FailedRow)  # refuses a missing file, bad UTF-8 or CSV, a misspelt column
     with path.open(encoding="utf-8", newline="") as fh:
         header = [h.strip() for h in next(csv.reader(fh), [])]
@@ -209,6 +244,19 @@ class DamageSource:
         )
 
 
+def _scenario(case: InfraCase, name: str) -> pd.DataFrame:
+    """The damage scenario ``name`` (``--damage``); an empty or unknown name is refused."""
+    if name not in case.damage_scenarios:
+        names = case.damage_scenarios
+        shown = ", ".join(names[:8]) + (" ..." if len(names) > 8 else "")
+        raise InputError(
+            f"unknown damage scenario {name!r} (this case has {len(names)}: {shown or 'none'})",
+            case.source_file("damage"),
+            "--damage",
+        )
+    return case.damage_scenario(name)
+
+
 def failed_from_options(
     case: InfraCase,
     damage: str | None = None,
@@ -237,13 +285,19 @@ def failed_from_options(
                 location="--damage",
             )
     parts, what = [], []
-    if damage:
-        parts.append(case.damage_scenario(damage))
+    if damage is not None:
+        parts.append(_scenario(case, damage))
         what.append(f"scenario {damage}")
     if fail:
         parts.append(parse_fail_options(case, fail))
         what.append(f"{len(fail)} listed")
-    if damage_file:
+    if damage_file is not None:
+        f = Path(damage_file)
+        if not f.is_file():
+            rule = "is a folder" if f.is_dir() else "is not a regular file" if f.exists() else "no such file"
+            raise InputError(
+                f"{str(f)!r} {rule}: give a CSV file (kind, layer, element)", location="--damage-file"
+            )
         parts.append(read_damage_file(case, damage_file))
         what.append(f"file {damage_file}")
     if magnitude is not None:
