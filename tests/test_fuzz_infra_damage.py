@@ -836,11 +836,7 @@ def check_option_value(run_cli, inputs, tmp_path: Path, name: str, option: str, 
 
 #: values of options that the fuzz found mishandled in files this suite's author does not own
 #: (reported to the lead; each entry is a strict xfail below, so it must be removed once fixed)
-KNOWN_OUTSIDE = {
-    ("simulate", "--published", "bundled"): "resiliopt/infra/indp_runs.py simulate_run compares the "
-    "(magnitude, v) pairs with the published ones after the Monte Carlo: a run with none writes run.json, "
-    "parts/, records.parquet, summary.csv, then exits 2 naming --magnitude, not --published 'bundled'",
-}
+KNOWN_OUTSIDE: dict = {}
 IMPORT_TMP = (
     "resiliopt/cli/infra_import.py + infra/importers.py: the value makes a quantity beyond 1e12 (or an empty "
     "name); the importer writes the case into its temporary folder and the validation names that hidden "

@@ -230,6 +230,14 @@ def simulate_run(
     pub = None
     if published is not None:
         pub = load_published(None if str(published) == "bundled" else Path(published))
+        pairs = pub[["magnitude", "v"]].drop_duplicates().itertuples(index=False)
+        have = {(float(m), float(v)) for m, v in pairs}
+        if not any((float(m), float(v)) in have for m in magnitudes for v in resources):
+            raise InputError(
+                f"no (magnitude, v) pair of this run has published results in {published!r} "
+                f"(published: {', '.join(f'M{m:g} v={v:g}' for m, v in sorted(have))})",
+                location="--published",
+            )
     with output_directory(out, "infra simulate"):
         t0 = time.perf_counter()
         rec = run_experiment(
