@@ -150,7 +150,7 @@ def run_tests(copy: Path, args: tuple[str, ...], deselect: tuple[str, ...] = (),
     if found:
         return found[0].split(" - ")[0], took, False
     tail = (p.stdout + p.stderr).strip().splitlines()[-3:]
-    return "pytest exit %d: %s" % (p.returncode, " | ".join(tail)), took, False
+    return f"pytest exit {p.returncode}: {' | '.join(tail)}", took, False
 
 
 def passes_on_baseline(node: str, cache: dict, base: Path) -> bool:
@@ -183,8 +183,13 @@ def run_command(copy: Path, rc: RunCheck, timeout: int = RUN_TIMEOUT) -> dict:
         except ValueError:
             data = None
     err = [ln for ln in p.stderr.strip().splitlines() if ln.strip()]
-    return {"rc": p.returncode, "json": data, "err": err[-1][:200] if err else "", "seconds": took,
-            "traceback": "Traceback" in p.stderr}
+    return {
+        "rc": p.returncode,
+        "json": data,
+        "err": err[-1][:200] if err else "",
+        "seconds": took,
+        "traceback": "Traceback" in p.stderr,
+    }
 
 
 _OK_KEYS = ("passed", "ok", "certified", "check_ok", "verified")
