@@ -1,8 +1,11 @@
 """Safe output: whole files, whole reports, and nothing of the user's is ever deleted or moved.
 
 Every output folder resiliopt writes holds a small manifest, :data:`MANIFEST`, naming the
-command that wrote it and the files it wrote (with their SHA-256 where the files are written
-once). The rules, applied to every ``--out`` of the command line:
+command that wrote it, the ``kind`` of output it is (what ``resiliopt report`` reads to choose
+its page: docs/report.md), the files it wrote (with their SHA-256 where the files are written
+once) and, optionally, the kind of each sub-folder holding another kind's output (``parts``)
+and the inputs the report needs again (``inputs``: a case, an event). The rules, applied to
+every ``--out`` of the command line:
 
 * a **file** at the output path is refused (resiliopt writes a folder there and never replaces
   or moves a file it did not write);
@@ -101,6 +104,23 @@ def _safe_rel(rel: object) -> bool:
     return not p.is_absolute() and ".." not in p.parts and "." not in p.parts
 
 
+def default_kind(command: str) -> str:
+    """The kind of output of a command that names none: the command, words joined by hyphens
+    (``infra restore`` -> ``infra-restore``)."""
+    return "-".join(command.split())
+
+
+def _meta_ok(doc: dict) -> bool:
+    kind, parts, inputs = doc.get("kind"), doc.get("parts", {}), doc.get("inputs", {})
+    return (
+        (kind is None or (isinstance(kind, str) and bool(kind)))
+        and isinstance(parts, dict)
+        and all(_safe_rel(k) and isinstance(v, str) for k, v in parts.items())
+        and isinstance(inputs, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in inputs.items())
+    )
+
+
 def read_manifest(out: Path) -> dict | None:
     """The manifest of folder ``out``, None if it has none; InputError if it is unreadable."""
     f = out / MANIFEST
@@ -113,6 +133,7 @@ def read_manifest(out: Path) -> dict | None:
             isinstance(doc.get("command"), str)
             and isinstance(files, dict)
             and all(_safe_rel(k) and (v is None or isinstance(v, str)) for k, v in files.items())
+            and _meta_ok(doc)
         )
     except (OSError, ValueError, KeyError, TypeError):
         ok = False
@@ -125,15 +146,62 @@ def read_manifest(out: Path) -> dict | None:
     return doc
 
 
-def _write_manifest(out: Path, command: str, files: dict[str, str | None], complete: bool) -> None:
+def _meta(command: str, kind: str | None, parts: dict | None, inputs: dict | None) -> dict:
+    """The manifest's record of what was written: ``kind`` (default :func:`default_kind`),
+    ``parts`` (sub-folder -> kind) and ``inputs`` (name -> path or name), the last two if any."""
+    meta: dict = {"kind": kind or default_kind(command)}
+    if parts:
+        meta["parts"] = {str(k): str(v) for k, v in sorted(parts.items())}
+    if inputs:
+        meta["inputs"] = {str(k): str(v) for k, v in inputs.items() if v is not None}
+    if not _meta_ok(meta):
+        raise ValueError(f"bad manifest record {meta!r}")  # a programming error, not an input's
+    return meta
+
+
+def _write_manifest(
+    out: Path, command: str, files: dict[str, str | None], complete: bool, meta: dict | None = None
+) -> None:
+    meta = meta or _meta(command, None, None, None)
     doc = {
         "written_by": "resiliopt",
         "version": __version__,
         "command": command,
+        "kind": meta["kind"],
         "complete": complete,
+        **{k: meta[k] for k in ("parts", "inputs") if k in meta},
         "files": dict(sorted(files.items())),
     }
     write_text_atomic(out / MANIFEST, json.dumps(doc, indent=1) + "\n")
+
+
+#: Folders being written right now (the temporary folder of :func:`atomic_directory`, the
+#: folder of :func:`output_directory`), with the record their manifest will hold: a report
+#: written inside the command (``--report``) reads its kind from here.
+_OPEN: dict[Path, dict] = {}
+
+
+@contextlib.contextmanager
+def _opened(folder: Path, command: str, meta: dict) -> Iterator[None]:
+    key = folder.resolve()
+    _OPEN[key] = {"command": command, **meta, "files": {}}
+    try:
+        yield
+    finally:
+        _OPEN.pop(key, None)
+
+
+def output_record(folder: str | Path) -> dict | None:
+    """What the manifest of ``folder`` records (``command``, ``kind``, ``files``, ``parts``,
+    ``inputs``), or will record while a command is writing it; None for a folder without one.
+    An old manifest without ``kind`` gets its command's :func:`default_kind`."""
+    folder = Path(folder)
+    doc = _OPEN.get(folder.resolve())
+    if doc is None:
+        doc = read_manifest(folder) if folder.is_dir() else None
+        if doc is None:
+            return None
+    return {**doc, "kind": doc.get("kind") or default_kind(doc["command"])}
 
 
 def _walk(root: Path) -> list[str]:
@@ -210,8 +278,20 @@ def check_output_dir(out: str | Path, command: str, force: bool = False) -> dict
 
 
 @contextlib.contextmanager
-def atomic_directory(out: str | Path, command: str, force: bool = False) -> Iterator[Path]:
+def atomic_directory(
+    out: str | Path,
+    command: str,
+    force: bool = False,
+    *,
+    kind: str | None = None,
+    parts: dict[str, str] | None = None,
+    inputs: dict[str, str] | None = None,
+) -> Iterator[Path]:
     """Yield a temporary folder; on success its files become the output ``out`` of ``command``.
+
+    The manifest records ``kind`` (default: :func:`default_kind` of the command), ``parts``
+    and ``inputs`` (module docstring); :func:`output_record` of the temporary folder gives
+    them while the body runs.
 
     The output path is checked first (:func:`check_output_dir`). A new ``out`` appears whole
     (one rename). Into an existing folder every file is moved in by an atomic rename, files of
@@ -220,22 +300,24 @@ def atomic_directory(out: str | Path, command: str, force: bool = False) -> Iter
     temporary folder is removed, so no half-written report is ever visible.
     """
     out = Path(out)
+    meta = _meta(command, kind, parts, inputs)
     check_output_dir(out, command, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = _create_dir(out.parent, out.name)
     try:
-        yield tmp
+        with _opened(tmp, command, meta):
+            yield tmp
         files = {rel: _sha256(tmp / rel) for rel in _walk(tmp)}
         if not out.exists():
-            _write_manifest(tmp, command, files, complete=True)
+            _write_manifest(tmp, command, files, True, meta)
             os.rename(tmp, out)
             return
-        _merge(tmp, out, command, files, force)
+        _merge(tmp, out, command, files, force, meta)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _merge(tmp: Path, out: Path, command: str, files: dict[str, str], force: bool) -> None:
+def _merge(tmp: Path, out: Path, command: str, files: dict[str, str], force: bool, meta: dict) -> None:
     man = check_output_dir(out, command, force)  # again: the folder may have changed meanwhile
     old = dict(man["files"]) if man else {}
     clash = []
@@ -253,7 +335,7 @@ def _merge(tmp: Path, out: Path, command: str, files: dict[str, str], force: boo
         )
     # Until the last step the manifest lists old and new files: an interruption leaves a
     # folder that is still recognised as resiliopt's own.
-    _write_manifest(out, command, {**old, **files}, complete=False)
+    _write_manifest(out, command, {**old, **files}, False, meta)
     for rel in files:
         dest = out / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -265,11 +347,18 @@ def _merge(tmp: Path, out: Path, command: str, files: dict[str, str], force: boo
             for d in stale.relative_to(out).parents:
                 if str(d) != "." and (out / d).is_dir() and not any((out / d).iterdir()):
                     (out / d).rmdir()
-    _write_manifest(out, command, files, complete=True)
+    _write_manifest(out, command, files, True, meta)
 
 
 @contextlib.contextmanager
-def output_directory(out: str | Path, command: str) -> Iterator[Path]:
+def output_directory(
+    out: str | Path,
+    command: str,
+    *,
+    kind: str | None = None,
+    parts: dict[str, str] | None = None,
+    inputs: dict[str, str] | None = None,
+) -> Iterator[Path]:
     """An output folder written in place (a resumable run): check ``out``, record what appeared.
 
     For commands that write their files one by one and resume in the same folder
@@ -277,9 +366,10 @@ def output_directory(out: str | Path, command: str) -> Iterator[Path]:
     ends (normally or not) the manifest lists what the body added to the earlier manifest's
     files (``complete`` is false if it failed or was interrupted). No file is ever removed.
     A folder of ``simulate`` from before manifests (one with a ``run.json``) counts as a
-    ``simulate`` output.
+    ``simulate`` output. ``kind``, ``parts``, ``inputs``: as :func:`atomic_directory`.
     """
     out = Path(out)
+    meta = _meta(command, kind, parts, inputs)
     if command == "simulate" and (out / "run.json").is_file() and not (out / MANIFEST).exists():
         man = {"command": "simulate", "files": {"run.json": None}}
     else:
@@ -288,21 +378,23 @@ def output_directory(out: str | Path, command: str) -> Iterator[Path]:
     old = {k: None for k in (man["files"] if man else {})}
     finished = False
     try:
-        yield out
+        with _opened(out, command, meta):
+            yield out
         finished = True
     finally:
         added = {rel: None for rel in set(_walk(out)) - before} if out.is_dir() else {}
         if added or man is not None:  # nothing written: leave the folder as it was
-            _write_manifest(out, command, {**old, **added}, complete=finished)
+            _write_manifest(out, command, {**old, **added}, finished, meta)
 
 
 def add_to_manifest(out: str | Path, rel: str) -> None:
     """Record the file ``out/rel`` (written by resiliopt after the command, e.g. a report) in
-    the folder's manifest, if the folder has one; its command and completeness are kept."""
+    the folder's manifest, if the folder has one; the rest of its record is kept."""
     out = Path(out)
     man = read_manifest(out)
     if man is None or not (out / rel).is_file():
         return
     files = dict(man["files"])
     files[rel] = _sha256(out / rel)
-    _write_manifest(out, man["command"], files, bool(man.get("complete", True)))
+    meta = _meta(man["command"], man.get("kind"), man.get("parts"), man.get("inputs"))
+    _write_manifest(out, man["command"], files, bool(man.get("complete", True)), meta)

@@ -56,7 +56,8 @@ def test_one_killed_and_one_equivalent_mutant(mutation):
         tests=("tests/test_fahp_matrix.py::test_consistent_input_has_zero_diagnostics",),
     )
     same = dataclasses.replace(
-        by_name["damage-draw-le"], tests=("tests/test_infra_damage.py::test_the_draw_is_the_documented_stream",)
+        by_name["damage-draw-le"],
+        tests=("tests/test_infra_damage.py::test_the_draw_is_the_documented_stream",),
     )
     files = mutation.tracked_files()
     base = mutation.baseline_runs({killed.run, same.run}, files, jobs=2)

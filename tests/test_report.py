@@ -187,6 +187,7 @@ def test_html_simulate_and_compare_reports(tmp_path, run_cli):
 def test_report_refuses_a_directory_that_is_no_run(tmp_path, run_cli):
     code, _, err = run_cli("report", tmp_path)
     assert code == 2 and "not a run directory" in err and "Traceback" not in err
+    assert "no output manifest" in err and str(tmp_path) in err
     code, _, err = run_cli("retrofit", "beijing", "--sweep", "0:10:5", "--report")
     assert code == 2 and "--report needs --out" in err
 
@@ -200,14 +201,14 @@ def test_retrofit_sweep_report(tmp_path, run_cli):
 
 
 def test_write_report_is_atomic(audit_dir, monkeypatch):
-    import resiliopt.reports.html as h
+    import resiliopt.reports.sections as sections
 
     before = (audit_dir / "report.html").exists()
 
     def boom(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(h, "table_html", boom)
+    monkeypatch.setattr(sections, "table_html", boom)
     with pytest.raises(KeyboardInterrupt):
         write_report(audit_dir)
     assert (audit_dir / "report.html").exists() == before

@@ -81,3 +81,79 @@ def test_the_check_catches_a_broken_page(runs, tmp_path):
     dom, console = load(page, tmp_path)
     assert any("nosuch" in ln for ln in console)
     assert check(dom) == {"status": "failed", "images": "2", "broken": "1", "errors": "1"}
+
+
+# ----------------------------------------------------------------------------- the operations page
+@pytest.fixture(scope="module")
+def ops_pages(tmp_path_factory):
+    """The operations pages of ``infra restore`` and ``emergency replay`` on the toy case."""
+    from test_report_ops import make_replay, make_restore
+
+    from resiliopt.cli import main
+
+    root = tmp_path_factory.mktemp("ops-browser")
+    pages = {"restore": make_restore(root), "replay": make_replay(root)}
+    for d in pages.values():
+        assert main(["report", str(d)]) == 0
+    return {k: d / "report.html" for k, d in pages.items()}
+
+
+def _map_attrs(dom):
+    m = re.search(r'<svg id="ops-map"([^>]*)>', dom)
+    assert m, "the map is missing"
+    return dict(re.findall(r'data-([a-z-]+)="([^"]*)"', m.group(1)))
+
+
+@pytest.mark.parametrize("which, n_images", [("restore", 1), ("replay", 0)])
+def test_ops_page_renders_in_chromium(ops_pages, which, n_images, tmp_path):
+    page = ops_pages[which]
+    dom, console = load(page, tmp_path)
+    assert console == [], f"console output: {console}"
+    assert check(dom) == {"status": "ok", "images": str(n_images), "broken": "0", "errors": "0"}
+    attrs = _map_attrs(dom)
+    assert attrs["frame"] == "0" and int(attrs["n-failed"]) > 0  # the script ran on the first frame
+    shot = tmp_path / "shot.png"
+    _chromium("--window-size=1280,2400", f"--screenshot={shot}", page.as_uri(), tmp=tmp_path)
+    head = shot.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (1280, 2400)
+    keep = os.environ.get("RESILIOPT_SCREENSHOTS")
+    if keep:
+        shutil.copy(shot, os.path.join(keep, f"ops-{which}.png"))
+
+
+@pytest.mark.parametrize("which", ["restore", "replay"])
+def test_moving_the_slider_changes_the_map(ops_pages, which, tmp_path):
+    """A scripted move of the slider (and, for the replay, of the run selector) as a user's
+    drag fires it: the map's classes, counts, crews and period markers follow the frame."""
+    from test_report_ops import ops_data
+
+    html = ops_pages[which].read_text()
+    data = ops_data(html)
+    run = len(data["runs"]) - 1  # the last run: the selector moves too where there are several
+    frames = data["runs"][run]["frames"]
+    k = next(i for i, f in enumerate(frames) if f["states"].count("f") != frames[0]["states"].count("f"))
+    move = (
+        "<script>(function () {"
+        'var sel = document.getElementById("ops-run");'
+        f'if (sel) {{ sel.selectedIndex = {run}; sel.dispatchEvent(new Event("change")); }}'
+        f'var s = document.getElementById("ops-frame"); s.value = "{k}";'
+        's.dispatchEvent(new Event("input"));'
+        "})();</script></body>"
+    )
+    page = tmp_path / "moved.html"
+    page.write_text(html.replace("</body>", move, 1))
+    dom, console = load(page, tmp_path)
+    assert console == [], f"console output: {console}"
+    assert check(dom)["status"] == "ok"
+    attrs = _map_attrs(dom)
+    want = frames[k]["states"]
+    assert attrs["frame"] == str(k) and attrs["run"] == data["runs"][run]["id"]
+    assert attrs["n-failed"] == str(want.count("f")) != str(frames[0]["states"].count("f"))
+    codes = {int(i): c for c, i in re.findall(r'class="el st-(\w)" data-i="(\d+)"', dom)}
+    assert len(codes) == len(want) and "".join(codes[i] for i in sorted(codes)) == want
+    assert dom.count('<g class="crew">') == len(frames[k]["crews"]) == int(attrs["n-crews"])
+    marks = re.findall(r"<line[^>]*class=\"pmark\"[^>]*>", dom)
+    assert marks
+    for m in marks:
+        a = dict(re.findall(r'([a-z0-9-]+)="([^"]*)"', m))
+        assert float(a["x1"]) == pytest.approx(float(a["data-x0"]) + k * float(a["data-dx"]), abs=0.06)

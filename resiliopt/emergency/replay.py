@@ -192,6 +192,7 @@ def replay(
         dispatch=disp,
     )
     if out is not None:
-        with atomic_directory(out, "emergency replay", force) as tmp:
+        inputs = {"case": c.name, "case_path": str(c.path), "event": str(ev.path)}  # for the report's map
+        with atomic_directory(out, "emergency replay", force, kind="emergency-replay", inputs=inputs) as tmp:
             write_replay(res, tmp)
     return res

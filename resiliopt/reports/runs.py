@@ -74,7 +74,7 @@ def compare_run(
 ) -> tuple[pd.DataFrame, Path | None]:
     """``resiliopt compare``: :func:`~resiliopt.simulation.montecarlo.compare` in the output
     folder ``out``; ``report`` writes one report per variant and ``OUT/report.html``."""
-    with output_directory(out, "compare"):
+    with output_directory(out, "compare", parts={v: "simulate" for v in variants}):
         table = compare(
             case,
             variants,
@@ -129,7 +129,7 @@ def run_demo(
     out = Path(out)
     check_output_dir(out, "demo")
     res = load_and_solve_slice(case, seed, 0, 0, None)
-    with output_directory(out, "demo"):
+    with output_directory(out, "demo", parts={"simulation": "simulate"}):
         params = {"input": case, "seed": seed, "day": 0, "scenario": 0, "variant": "none"}
         write_audit(res, out / "audit", params, report=report)
         if audited is not None:
