@@ -114,7 +114,6 @@ def input_error(problems: list[tuple], file: str | Path | None = None) -> InputE
     ``(location, message, its_file)`` is in another file than ``file`` (a CSV table the file
     names): that file is named with it.
     """
-
     def file_of(p: tuple) -> str | Path | None:
         return p[2] if len(p) > 2 and p[2] is not None else file
 

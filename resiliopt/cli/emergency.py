@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import typer
@@ -245,7 +246,6 @@ def evaluate_cmd(
     """Replay every policy on many events with common random numbers; the paired difference to
     the closed loop with its bootstrap interval, and win rates (docs/emergency.md)."""
     from resiliopt.emergency.evaluate import PARTS, evaluate  # lazy: slow to import (module doc)
-    from resiliopt.emergency.evaluate_events import EventModel
 
     try:
         with _bar("evaluate", not as_json) as progress:
@@ -261,17 +261,17 @@ def evaluate_cmd(
                 aftershocks,
                 progress,
                 event=event,
-                model=EventModel(
-                    dispersion=dispersion, damage_model=damage_model, aftershock_kind=aftershock_kind
-                ),
+                model={
+                    "dispersion": dispersion,
+                    "damage_model": damage_model,
+                    "aftershock_kind": aftershock_kind,
+                },
                 max_periods=max_periods,
                 horizon=horizon,
                 replan=replan,
                 bootstrap=bootstrap,
             )
     except KeyboardInterrupt:
-        from pathlib import Path
-
         kept = len(list((Path(out) / PARTS).glob("runs-*.parquet")))
         note.print(f"interrupted: {kept} finished chunk(s) kept in {out}; run the same command to resume")
         raise typer.Exit(130) from None

@@ -31,6 +31,7 @@ import json
 import multiprocessing as mp
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -240,8 +241,6 @@ def _execute(jobs: list, spec: RunSpec, workers: int, client) -> Iterable:
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -307,7 +306,7 @@ def evaluate(
     progress: Progress | None = None,
     event: str | Path | None = None,
     config: EmergencyConfig | dict | None = None,
-    model: EventModel | None = None,
+    model: EventModel | dict | None = None,
     max_periods: int = 40,
     horizon: int | None = None,
     replan: str = "every",
@@ -321,7 +320,8 @@ def evaluate(
 
     ``event``: an event file whose road layer (depots, bridges), period length and levels the
     drawn events use (without it: no roads, the case's levels; ``config`` replaces the levels).
-    ``aftershock``: the probability of mid-event damage per event (``model`` sets the rest of
+    ``aftershock``: the probability of mid-event damage per event (``model``, an
+    :class:`~resiliopt.emergency.evaluate_events.EventModel` or its fields, sets the rest of
     the event distribution). ``horizon``: every level plans over this many periods (None: the
     levels' own). ``workers``: local processes (default: all cores; 1 runs here);
     ``scheduler``: a Dask scheduler address or ``local``. With ``out`` the run is resumable
@@ -330,7 +330,7 @@ def evaluate(
     pols = _check(events, seed, workers, chunk, bootstrap, max_periods, aftershock, policies, replan)
     if horizon is not None and (not isinstance(horizon, int) or not 1 <= horizon <= 100):
         raise InputError(f"must be a whole number in 1..100 (got {horizon!r})", location="--horizon")
-    model = model or EventModel()
+    model = EventModel(**model) if isinstance(model, dict) else (model or EventModel())
     if aftershock is not None:
         model = replace(model, aftershock=float(aftershock))
     c, ev, cfg, generator, spec = _setup(

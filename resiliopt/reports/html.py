@@ -38,6 +38,7 @@ REPORT_NAME = "report.html"
 MAX_ROWS = 60  # longer tables are cut, with a note and the CSV named
 
 
+
 # ---------------------------------------------------------------------------- helpers
 def _fmt(x) -> str:
     if isinstance(x, float):

@@ -172,7 +172,6 @@ def case_model(case: CaseData, variant: str | None = None, extension: Callable |
         )
     arcs = pd.DataFrame(rows, columns=["arc", "from", "to", "capacity", "label"])
     arcs["capacity"] *= case.case.logistics.capacity_factor
-
     def index_of(column: str, index: dict[str, int]) -> np.ndarray:  # -1 where not in index
         return arcs[column].map(index).fillna(-1).to_numpy(dtype=np.int64)
 
