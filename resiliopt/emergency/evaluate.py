@@ -269,7 +269,7 @@ def with_horizon(cfg: EmergencyConfig, horizon: int | None) -> EmergencyConfig:
 
 def _setup(case, event, config, source, model, policies, max_periods, replan, rel_gap, horizon):
     c = case if isinstance(case, InfraCase) else load_infra_case(case)
-    ev = load_event(event) if event is not None else None
+    ev = load_event(event, c) if event is not None else None  # checked against the case
     if config is not None:
         cfg = config if isinstance(config, EmergencyConfig) else load_emergency_config(config)
     else:
