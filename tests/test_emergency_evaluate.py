@@ -106,10 +106,13 @@ def _km(x, y, x0, y0):
 
 
 def test_same_tables_at_one_and_two_workers(toy, tmp_path):
+    """One process, two processes, a Dask LocalCluster of two: the same tables."""
     a = run(toy, tmp_path / "w1", workers=1)
     b = run(toy, tmp_path / "w2", workers=2)
+    c = run(toy, tmp_path / "dask", workers=2, scheduler="local")
     for name in ("events", "runs", "periods", "comparison"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_dtype=False)
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(c, name), check_dtype=False)
     assert len(a.runs["event"].unique()) == 4 and a.runs["unserved_area"].gt(0).any()
     for f in ("events.csv", "runs.csv", "comparison.csv", "run.json", "summary.json"):
         assert (tmp_path / "w2" / f).is_file()
