@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from resiliopt.cli._options import Number, name_list
+from resiliopt.cli._options import Choice, Number, name_list
 
 TIME = Number(float, 0.0, 1e9, what="a time stamp (a number >= 0)")
 SEEDS = Number(int, 1, 1000, what="a whole number of seeds")
@@ -18,6 +18,14 @@ DISPERSION = Number(float, 0.0, 5.0, what="a log standard deviation")
 PRIOR_DISPERSION = Number(float, 0.0, 5.0, lo_open=True, what="a log standard deviation")
 STRENGTH = Number(float, 0.0, 1e6, lo_open=True, what="a prior strength (pseudo-observations)")
 SOLVERS = ("highs", "scip")
+EVENTS = Number(int, 1, 100_000, what="a whole number of events")
+HORIZON = Number(int, 1, 100, what="a whole number of periods")
+BOOTSTRAP = Number(int, 100, 1_000_000, what="a whole number of bootstrap resamples")
+PROBABILITY = Number(float, 0.0, 1.0, what="a probability in [0, 1]")
+SOURCE = Choice("draw", "scenarios")
+REPLAN = Choice("every", "change")
+DAMAGE_MODEL = Choice("auto", "table", "fragility")
+AFTERSHOCK_KIND = Choice("auto", "quake", "found")
 
 
 def policy_list(raw: Any) -> str:

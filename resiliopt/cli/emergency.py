@@ -1,4 +1,5 @@
-"""CLI: ``resiliopt emergency monitor|diagnose|respond|replay|learn CASE EVENT`` (docs/emergency.md).
+"""CLI: ``resiliopt emergency monitor|diagnose|respond|replay|learn CASE EVENT`` and
+``resiliopt emergency evaluate CASE`` (docs/emergency.md).
 
 EVENT is an event folder or its ``event.yaml`` (observations, roads, levels), or a bare
 observations file (CSV or YAML); the levels then come from the case's ``emergency:`` section.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import typer
@@ -27,7 +29,8 @@ console = plain_console()
 note = plain_console(stderr=True)
 emergency_app = typer.Typer(
     name="emergency",
-    help="The emergency loop: monitor, diagnose, respond, replay an event, learn from it.",
+    help="The emergency loop: monitor, diagnose, respond, replay an event, learn from it; evaluate "
+    "the policies over many events.",
     no_args_is_help=True,
 )
 app.add_typer(emergency_app, name="emergency")
@@ -199,4 +202,88 @@ def learn_cmd(
         console.print(_table(res.fragility, "fragility (maximum likelihood)"))
         cols = ["layer", "kind", "prior_median", "n_complete", "n_censored", "median", "dispersion"]
         console.print(_table(res.repair_durations, "repair durations (posterior)", cols + ["method"]))
+    _wrote(out)
+
+
+@emergency_app.command("evaluate")
+def evaluate_cmd(
+    case: str = CASE,
+    events: int = eopt.EVENTS.option(40, "--events", help="number of events"),
+    seed: int = opt.SEED.option(
+        0, "--seed", help="run seed (event e draws its numbers from the seed and e alone)"
+    ),
+    policies: str = typer.Option(
+        "closed,open,criticality,population,oracle",
+        "--policies",
+        parser=eopt.policy_list,
+        help="comma-separated, with closed: closed, open, criticality, population, oracle",
+    ),
+    source: str = eopt.SOURCE.option(
+        "draw", "--source", help="drawn earthquakes or the case's damage scenarios"
+    ),
+    event: str = typer.Option(
+        None, "--event", help="event file whose road layer, period length and levels the events use"
+    ),
+    workers: int = opt.WORKERS.option(None, "--workers", help="local worker processes (default: all cores)"),
+    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address, or 'local'"),
+    aftershocks: float = eopt.PROBABILITY.option(
+        None, "--aftershocks", help="probability of an aftershock (or a failure found late) per event"
+    ),
+    aftershock_kind: str = eopt.AFTERSHOCK_KIND.option(
+        "auto", "--aftershock-kind", help="quake (ground motion) or found (a failure found late)"
+    ),
+    damage_model: str = eopt.DAMAGE_MODEL.option(
+        "auto", "--damage-model", help="the case's failure table, or ground motion and fragility"
+    ),
+    horizon: int = eopt.HORIZON.option(None, "--horizon", help="every level plans over this many periods"),
+    max_periods: int = eopt.PERIODS.option(40, "--max-periods"),
+    replan: str = eopt.REPLAN.option("every", "--replan", help="re-plan every period, or on a change"),
+    dispersion: float = eopt.DISPERSION.option(0.5, "--dispersion", help="log-sd of the repair durations"),
+    bootstrap: int = eopt.BOOTSTRAP.option(2000, "--bootstrap", help="bootstrap resamples B"),
+    out: str = typer.Option(..., "--out", help="output folder (a stopped run resumes here)"),
+    as_json: bool = JSON,
+) -> None:
+    """Replay every policy on many events with common random numbers; the paired difference to
+    the closed loop with its bootstrap interval, and win rates (docs/emergency.md)."""
+    from resiliopt.emergency.evaluate import PARTS, evaluate  # lazy: slow to import (module doc)
+
+    try:
+        with _bar("evaluate", not as_json) as progress:
+            res = evaluate(
+                case,
+                events,
+                seed,
+                policies,
+                source,
+                workers,
+                scheduler,
+                out,
+                aftershocks,
+                progress,
+                event=event,
+                model={
+                    "dispersion": dispersion,
+                    "damage_model": damage_model,
+                    "aftershock_kind": aftershock_kind,
+                },
+                max_periods=max_periods,
+                horizon=horizon,
+                replan=replan,
+                bootstrap=bootstrap,
+            )
+    except KeyboardInterrupt:
+        kept = len(list((Path(out) / PARTS).glob("runs-*.parquet")))
+        note.print(f"interrupted: {kept} finished chunk(s) kept in {out}; run the same command to resume")
+        raise typer.Exit(130) from None
+    if as_json:
+        print_json(res.as_dict())
+    else:
+        cmp_all = res.comparison[res.comparison["layer"] == "all"]
+        cols = ["policy", "mean", "diff_vs_closed", "ci_low", "ci_high", "win_rate", "tie_rate", "loss_rate"]
+        cols += [c for c in ("diff_vs_oracle",) if c in cmp_all]
+        title = (
+            f"{res.case}: {len(res.events)} events, unserved area (all layers), "
+            f"paired with the closed loop ({bootstrap} bootstrap resamples, 95 %)"
+        )
+        console.print(_table(cmp_all, title, cols, most=100))
     _wrote(out)

@@ -17,6 +17,9 @@ mobile backup units at hand::
       damaged_bridges: [{link: b1, repaired_period: 6}]
     backups:                        # optional: mobile backup units (generators, water tanks)
       - {layer: power, count: 2, capacity: 50, cost: 1000, from_period: 1, nodes: ["12", "40"]}
+    aftershocks:                    # optional: damage that appears in mid-event
+      - {time: 4, elements: [node:power:18, link:water:3]}   # found, or hit, at period 4
+      - {time: 6, magnitude: 5.5}   # drawn from the case's failure probabilities at 5.5
 
 A road link's length is the great-circle distance of its ends unless ``length_km`` is given.
 A backup entry gives ``count`` units of ``capacity`` each (the layer's unit per period), at
@@ -32,7 +35,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import networkx as nx
 import pandas as pd
@@ -165,6 +168,24 @@ class Backup(_Strict):
         return BackupUnit(self.layer, int(self.count), float(self.capacity), float(self.cost), nodes)
 
 
+class AftershockSpec(_Strict):
+    """Damage that appears in mid-event (an aftershock, or a failure found late): the listed
+    elements, or a draw at ``magnitude`` from the case's failure probabilities (the one
+    sampler, :func:`resiliopt.infra.damage.draw_damage`); checked against the case by
+    :func:`resiliopt.emergency.replay.event_aftershocks`."""
+
+    time: Period = Field(description="time stamp at which the damage appears")
+    elements: list[Id] | None = Field(None, min_length=1, description="KIND:LAYER:ID of each element")
+    magnitude: float | None = Field(None, gt=0, le=10, allow_inf_nan=False)
+    what: Literal["aftershock", "found"] = "aftershock"
+
+    @model_validator(mode="after")
+    def _one(self) -> AftershockSpec:
+        if (self.elements is None) == (self.magnitude is None):
+            raise ValueError("give exactly one of elements (a list of KIND:LAYER:ID) or magnitude")
+        return self
+
+
 class EventFile(_Strict):
     kind: str = Field("emergency_event", pattern="^emergency_event$")
     synthetic: bool = Field(strict=True, description="true when the event is made up (say so)")
@@ -173,6 +194,7 @@ class EventFile(_Strict):
     period_hours: float = Field(24.0, strict=True, gt=0, le=24 * 365, allow_inf_nan=False)
     roads: Roads | None = None
     backups: list[Backup] = Field(default_factory=list, description="mobile backup units at hand")
+    aftershocks: list[AftershockSpec] = Field(default_factory=list, description="mid-event damage")
     truth: dict | None = Field(None, description="synthetic events: the parameters they were drawn with")
     emergency: dict | None = Field(
         None, description="overrides the case's `emergency:` section for this event"

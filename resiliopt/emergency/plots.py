@@ -66,3 +66,35 @@ def gantt_plot(dispatch: pd.DataFrame, out: Path, title: str, name: str = "gantt
         ax.legend(handles, crews, title="crew", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     ax.set_title(title + (f" (first {most} repairs)" if len(dispatch) > most else ""))
     return save_figure(fig, out, name)
+
+
+def evaluation_plots(runs: pd.DataFrame, comparison: pd.DataFrame, out: Path, title: str) -> list:
+    """``differences``: each policy's mean paired difference to the closed loop (unserved area,
+    all layers) with its bootstrap interval; ``unserved``: the unserved area of every event per
+    policy (box and points)."""
+    plt = pyplot()
+    cmp_all = comparison[(comparison["layer"] == "all") & (comparison["policy"] != "closed")]
+    fig, ax = plt.subplots(figsize=(7, 0.5 * max(3, len(cmp_all)) + 1.2))
+    y = list(range(len(cmp_all)))
+    d = cmp_all["diff_vs_closed"].to_numpy(float)
+    lo, hi = cmp_all["ci_low"].to_numpy(float), cmp_all["ci_high"].to_numpy(float)
+    ax.errorbar(d, y, xerr=[d - lo, hi - d], fmt="o", color="k", capsize=4)
+    ax.axvline(0.0, color="tab:blue", lw=1)
+    ax.set_yticks(y, list(cmp_all["policy"]))
+    ax.invert_yaxis()
+    conf = float(comparison["confidence"].iloc[0]) if len(comparison) else 0.95
+    ax.set_xlabel(f"unserved area minus the closed loop's (mean over events, {conf:.0%} bootstrap interval)")
+    ax.set_title(title + "\n< 0: the policy leaves less unserved than the closed loop")
+    files = [save_figure(fig, out, "differences")]
+    al = runs[runs["layer"] == "all"]
+    pols = list(dict.fromkeys(al["policy"]))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    data = [al.loc[al["policy"] == p, "unserved_area"].to_numpy(float) for p in pols]
+    ax.boxplot(data, showmeans=True)
+    ax.set_xticks(range(1, len(pols) + 1), pols)
+    for i, v in enumerate(data, start=1):
+        ax.plot([i] * len(v), v, ".", color="tab:gray", alpha=0.5)
+    ax.set_ylabel("unserved area (sum over periods of the unserved share)")
+    ax.set_title(title)
+    files.append(save_figure(fig, out, "unserved"))
+    return files

@@ -25,9 +25,17 @@ from resiliopt.emergency.event import Event, RoadAccess
 from resiliopt.emergency.monitor import Monitor, damaged_of, observed_states
 from resiliopt.emergency.operations import Progress, check_out, open_event, records, write_tables
 from resiliopt.emergency.plots import gantt_plot, levels_plot, served_plot
-from resiliopt.emergency.response import POLICIES, Planner, run_loop
+from resiliopt.emergency.response import (
+    POLICIES,
+    Aftershock,
+    Planner,
+    element_sites,
+    run_loop,
+    sample_durations,
+)
 from resiliopt.errors import InputError
 from resiliopt.formulations.indp import BackupUnit
+from resiliopt.infra.damage import draw_damage, failure_table
 
 
 @dataclass
@@ -95,6 +103,40 @@ def check_policies(policies: list[str] | tuple[str, ...] | str) -> list[str]:
     return pols
 
 
+def event_aftershocks(case: InfraCase, event: Event, seed: int, dispersion: float) -> list[Aftershock]:
+    """The event file's ``aftershocks:`` as the loop's :class:`Aftershock` entries: listed
+    elements checked against the case (InputError naming the file and
+    ``aftershocks[k].elements[j]``), or a draw at the entry's magnitude from the case's
+    failure probabilities with the one sampler (draw ``k`` of seed ``seed``). The new repairs'
+    durations are drawn from stream ``8 + k`` of the seed (:func:`sample_durations`)."""
+    sites = element_sites(case)
+    out = []
+    for k, a in enumerate(event.spec.aftershocks):
+        where = f"aftershocks[{k}]"
+        if a.elements is not None:
+            rows = []
+            for j, text in enumerate(a.elements):
+                parts = tuple(p.strip() for p in text.split(":"))
+                if len(parts) != 3 or parts not in sites.index:
+                    why = "is not KIND:LAYER:ID" if len(parts) != 3 else "is not an element of the case"
+                    raise InputError(
+                        f"{text!r} {why} (e.g. node:power:18)",
+                        file=event.path,
+                        location=f"{where}.elements[{j}]",
+                    )
+                rows.append(parts)
+            dmg = pd.DataFrame(rows, columns=["kind", "layer", "element"]).drop_duplicates()
+        else:
+            try:
+                table = failure_table(case, a.magnitude, f"{where}.magnitude")
+            except InputError as exc:
+                raise InputError(exc.message, file=event.path, location=f"{where}.magnitude") from None
+            dmg = draw_damage(table, seed, a.magnitude, k)
+        tau = sample_durations(sites, seed, dispersion, stream=8 + k)
+        out.append(Aftershock(a.time, dmg.reset_index(drop=True), tau, a.what))
+    return out
+
+
 def replay_damage(
     case: InfraCase,
     cfg: EmergencyConfig,
@@ -107,10 +149,12 @@ def replay_damage(
     max_periods: int = 40,
     progress: Progress | None = None,
     backups: Callable[[float], tuple[BackupUnit, ...]] | None = None,
+    aftershocks=None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Every policy from ``damage`` (kind, layer, element) at every seed (seed-major order):
     ``(summary, periods, dispatch)``, the tidy tables of :class:`ReplayResult`. ``backups(t)``:
-    the mobile backup units at hand in period ``t`` (an event's, :meth:`Event.backup_units`)."""
+    the mobile backup units at hand in period ``t`` (an event's, :meth:`Event.backup_units`);
+    ``aftershocks(seed)``: the mid-event damage of a seed (a list of :class:`Aftershock`)."""
     pols = check_policies(policies)
     mon, planner = Monitor(case), Planner(case)
     summary, per, disp = [], [], []
@@ -132,6 +176,7 @@ def replay_damage(
                 monitor=mon,
                 planner=planner,
                 backups=backups,
+                aftershocks=aftershocks(s) if aftershocks is not None else (),
             )
             summary.append(r.summary)
             per.append(r.periods.assign(policy=p, seed=s))
@@ -166,6 +211,8 @@ def replay(
     _, s0 = observed_states(ev.observations)[0]
     dmg = damaged_of(s0)
     run_seeds = [seed + k for k in range(seeds)]
+    if ev.spec.aftershocks:  # the listed elements and the magnitudes are checked before any run
+        event_aftershocks(c, ev, seed, dispersion)
     summary, per, disp = replay_damage(
         c,
         cfg,
@@ -178,6 +225,7 @@ def replay(
         max_periods,
         progress,
         ev.backup_units if ev.spec.backups else None,
+        aftershocks=(lambda s: event_aftershocks(c, ev, s, dispersion)) if ev.spec.aftershocks else None,
     )
     res = ReplayResult(
         case=c.name,
