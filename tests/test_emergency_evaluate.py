@@ -306,6 +306,8 @@ def test_event_file_aftershocks_are_checked(tmp_path):
         ["--workers", "0"],
         ["--event", "no/such/event.yaml"],
         ["--dispersion", "-1"],
+        ["--scheduler", "two words"],
+        ["--replan", "sometimes"],
     ],
 )
 def test_bad_options_exit_2_and_write_nothing(tmp_path, capsys, args):

@@ -41,6 +41,17 @@ def policy_list(raw: Any) -> str:
     return spec
 
 
+def scheduler_address(raw: Any) -> str:
+    """A Dask scheduler address (``tcp://host:8786``, ``host:8786``) or ``local``: one word,
+    no blanks; whether it answers is checked when the run connects (before any output)."""
+    text = str(raw).strip()
+    if not text or any(c.isspace() for c in text):
+        raise typer.BadParameter(
+            f"{str(raw)!r} is not a scheduler address; use HOST:PORT, tcp://HOST:PORT or local"
+        )
+    return text
+
+
 def solver_name(raw: Any) -> str:
     """``highs`` or ``scip``."""
     name = str(raw).strip()

@@ -221,11 +221,13 @@ def evaluate_cmd(
     source: str = eopt.SOURCE.option(
         "draw", "--source", help="drawn earthquakes or the case's damage scenarios"
     ),
-    event: str = typer.Option(
+    event: Path | None = typer.Option(
         None, "--event", help="event file whose road layer, period length and levels the events use"
     ),
     workers: int = opt.WORKERS.option(None, "--workers", help="local worker processes (default: all cores)"),
-    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address, or 'local'"),
+    scheduler: str = typer.Option(
+        None, "--scheduler", parser=eopt.scheduler_address, help="Dask scheduler address, or 'local'"
+    ),
     aftershocks: float = eopt.PROBABILITY.option(
         None, "--aftershocks", help="probability of an aftershock (or a failure found late) per event"
     ),

@@ -139,20 +139,22 @@ class Planner:
     gaps: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
 
-    def _planning_case(self, horizon: int, durations: pd.Series | None) -> tuple[InfraCase, tuple | None]:
+    def _planning_times(self, horizon: int, durations: pd.Series | None) -> dict | None:
+        """The planning durations (whole periods, at most ``horizon``) where they differ from
+        the case's own model: None where the case's ``repair_time`` serves as it is."""
         if not durations_modelled():
-            return self.case, None
-        base = {
-            (k, la, str(el)): float(rt)
-            for k, tab, col in (("node", self.case.nodes, "node"), ("link", self.case.links, "link"))
-            for la, el, rt in zip(tab["layer"], tab[col], tab["repair_time"], strict=True)
-        }
-        given = base if durations is None else {tuple(k): float(v) for k, v in durations.items()}
-        times = {k: float(min(whole_periods(v), horizon)) for k, v in given.items()}
-        if durations is None and all(whole_periods(v) <= horizon for v in base.values()):
-            return self.case, None
-        key = tuple(sorted(times.items()))
-        return with_repair_times(self.case, times), key
+            return None
+        if not hasattr(self, "_base"):
+            self._base = {
+                (k, la, str(el)): float(rt)
+                for k, tab, col in (("node", self.case.nodes, "node"), ("link", self.case.links, "link"))
+                for la, el, rt in zip(tab["layer"], tab[col], tab["repair_time"], strict=True)
+            }
+            self._longest = max((whole_periods(v) for v in self._base.values()), default=1)
+        if durations is None and self._longest <= horizon:
+            return None
+        given = self._base if durations is None else dict(durations.items())
+        return {tuple(k): float(min(whole_periods(v), horizon)) for k, v in given.items()}
 
     def restorer(
         self,
@@ -164,9 +166,11 @@ class Planner:
         return self._restorer(horizon, tier1, tuple(backups), durations)[0]
 
     def _restorer(self, horizon: int, tier1: float | None, backups: tuple, durations: pd.Series | None):
-        case, dkey = self._planning_case(horizon, durations)
+        times = self._planning_times(horizon, durations)
+        dkey = tuple(sorted(times.items())) if times is not None else None
         key = (horizon, tier1, dkey, durations is not None and dkey is not None, backups)
         if key not in self._models:
+            case = with_repair_times(self.case, times) if times is not None else self.case
             opts = self.options
             if tier1 is not None:
                 opts = INDPOptions(**{**opts.__dict__, "tier1_min_share": tier1})
