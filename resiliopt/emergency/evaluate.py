@@ -39,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from resiliopt import __version__
-from resiliopt._atomic import output_directory, write_text_atomic
+from resiliopt._atomic import check_output_dir, output_directory, write_text_atomic
 from resiliopt._parallel import dask_client
 from resiliopt.case.infra import InfraCase, load_infra_case
 from resiliopt.emergency.config import EmergencyConfig, load_emergency_config
@@ -333,6 +333,8 @@ def evaluate(
     model = EventModel(**model) if isinstance(model, dict) else (model or EventModel())
     if aftershock is not None:
         model = replace(model, aftershock=float(aftershock))
+    if out is not None:
+        check_output_dir(Path(out), COMMAND)  # before any input is read (a resumed run is allowed)
     c, ev, cfg, generator, spec = _setup(
         case, event, config, source, model, pols, max_periods, replan, rel_gap, horizon
     )
