@@ -107,7 +107,7 @@ def test_a_bridge_between_two_junctions_gets_a_node_of_its_own(tmp_path):
         '<node id="9" version="1" lat="60.0001" lon="25.0001"/><node id="10" version="1" lat="60.0001" '
         'lon="25.0002"/><node id="11" version="1" lat="60.0002" lon="25.0002"/>',
         '<way id="20" version="1"><nd ref="9"/><nd ref="10"/><nd ref="11"/><nd ref="9"/>'
-        '<tag k="building" v="house"/></way>',
+        '<tag k="building" v="house"/><tag k="building:levels" v="100"/></way>',  # resources >= 1e-3
         "</osm>",
     ]
     f = tmp_path / "bridge.osm"
