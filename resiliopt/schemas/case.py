@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from resiliopt.schemas.common import PGA, Amount, Id, Level, NonNeg, Pos, PosAmount, Share, Strict
+from resiliopt.schemas.common import PGA, Id, Level, NonNeg, Pos, PosAmount, Share, Strict
 from resiliopt.schemas.constraints import RESERVED_NAMES, UserConstraint
 
 
@@ -42,7 +42,7 @@ class Hazard(Strict):
 
 
 class Logistics(Strict):
-    total_resources: Amount = Field(description="TR: resource units entering the city per day")
+    total_resources: NonNeg = Field(description="TR: resource units entering the city per day")
     demand_per_thousand: PosAmount = Field(
         5.0, description="units a damaged group needs per day per 1000 buildings at full speed"
     )

@@ -13,9 +13,10 @@ from resiliopt._tables import Where
 LIMIT = 1e12
 #: the largest integer (ring numbers, slice length in days is bounded separately)
 INT_LIMIT = 10**6
-#: the smallest positive amount of resources (TR, capacities, demands; docs/formats.md, "Tiny
-#: numbers"): HiGHS's feasibility tolerances (1e-7 by default, 1e-9 tight) and the input
-#: certificate's 1e-7 (1 + size) are absolute below one unit, so smaller amounts are not resolved
+#: the smallest unit of resources (docs/formats.md, "Tiny numbers"): the demand of a thousand
+#: buildings per day, and the largest demand of a slice file, are at least this. HiGHS's
+#: feasibility tolerances (1e-7 by default, 1e-9 tight) and the input certificate's 1e-7
+#: (1 + size) are absolute below one unit, so data in a much smaller unit are not resolved
 MIN_SCALE = 1e-3
 
 
@@ -28,21 +29,17 @@ def _finite_limit(v: float) -> float:
     return v
 
 
-def _zero_or_scale(v: float) -> float:
-    if 0 < v < MIN_SCALE:
-        raise ValueError(
-            f"{v:g} is below the smallest amount {MIN_SCALE:g} (0 is allowed): the solvers' tolerances are "
-            "absolute near 1e-7 units, so count resources in a smaller unit (docs/formats.md)"
-        )
-    return v
+def scale_message(v: float, what: str = "") -> str:
+    """Why an amount below :data:`MIN_SCALE` is refused (``what``: whose amount it is)."""
+    return (
+        f"{v:g} is below the smallest amount {MIN_SCALE:g}{what}: the solvers' tolerances are absolute "
+        "near 1e-7 units, so count resources in a smaller unit (docs/formats.md)"
+    )
 
 
 def _at_least_scale(v: float) -> float:
     if v < MIN_SCALE:
-        raise ValueError(
-            f"{v:g} is below the smallest amount {MIN_SCALE:g}: the solvers' tolerances are absolute "
-            "near 1e-7 units, so count resources in a smaller unit (docs/formats.md)"
-        )
+        raise ValueError(scale_message(v))
     return v
 
 
@@ -50,9 +47,7 @@ Id = Annotated[str, Field(min_length=1, description="identifier, unique within i
 Num = Annotated[float, Field(strict=True, allow_inf_nan=False), AfterValidator(_finite_limit)]
 NonNeg = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False), AfterValidator(_finite_limit)]
 Pos = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False), AfterValidator(_finite_limit)]
-#: an amount of resources (TR, a capacity, a demand): 0, or from MIN_SCALE to LIMIT
-Amount = Annotated[NonNeg, AfterValidator(_zero_or_scale)]
-#: a positive amount of resources: from MIN_SCALE to LIMIT
+#: the unit of resources (a case's demand per thousand buildings): from MIN_SCALE to LIMIT
 PosAmount = Annotated[Pos, AfterValidator(_at_least_scale)]
 Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
 PGA = Annotated[

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 
 from resiliopt._tables import Where
-from resiliopt.schemas.common import INT_LIMIT, Amount, Id, Num, Problems, Strict, _unique
+from resiliopt.schemas.common import INT_LIMIT, Id, NonNeg, Num, Problems, Strict, _unique
 
 
 class Node(Strict):
@@ -23,7 +23,7 @@ class Link(Strict):
     id: Id
     from_: Id = Field(alias="from", description="end node id")
     to: Id = Field(description="other end node id")
-    capacity: Amount = Field(description="designated capacity, resource units per day, each way")
+    capacity: NonNeg = Field(description="designated capacity, resource units per day, each way")
     road: str | None = Field(None, description="road name, e.g. 'ring2' or 'radial3'")
     two_way: bool = Field(True, strict=True, description="a two-way link yields one arc in each direction")
 
@@ -35,7 +35,7 @@ class Entry(Strict):
 
     id: Id = Field("RR", description="id of the virtual source node")
     nodes: list[Id] = Field(min_length=1, description="road nodes joined to the source (the 5th ring)")
-    capacity: Amount = Field(description="capacity of each source arc, units per day")
+    capacity: NonNeg = Field(description="capacity of each source arc, units per day")
 
 
 def _csv_table_schema(schema: dict[str, Any]) -> None:

@@ -6,21 +6,21 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from resiliopt.schemas.common import Amount, Id, NonNeg, Problems, Strict, _unique
+from resiliopt.schemas.common import MIN_SCALE, Id, NonNeg, Problems, Strict, _unique, scale_message
 
 
 class SliceArc(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     from_: Id = Field(alias="from")
     to: Id
-    capacity: Amount
+    capacity: NonNeg
     label: str | None = Field(None, description="what the arc is (a link or bridge), for reports")
 
 
 class SliceGroup(Strict):
     id: Id
     node: Id = Field(description="flow node the group hangs off")
-    capacity: Amount = Field(description="units the group can take this slice (its demand)")
+    capacity: NonNeg = Field(description="units the group can take this slice (its demand)")
     gain: NonNeg = Field(description="dF_C per unit delivered (>= 0: a delivery cannot lower F_C)")
 
 
@@ -30,7 +30,7 @@ class SliceFile(Strict):
     kind: Literal["slice"]
     source: Id = "RR"
     sink: Id = Field("RS", description="end of the group arcs; on no arc only under its default name RS")
-    total_resources: Amount
+    total_resources: NonNeg
     arcs: list[SliceArc] = Field(min_length=1)
     groups: list[SliceGroup] = Field(default_factory=list)
 
@@ -69,6 +69,10 @@ class SliceFile(Strict):
                 f"no arc touches the sink {self.sink!r} (check the spelling, or leave sink out: "
                 "the default RS may be on no arc)",
             )
+        top = max(range(len(self.groups)), key=lambda k: self.groups[k].capacity, default=None)
+        if top is not None and 0 < self.groups[top].capacity < MIN_SCALE:  # the slice's unit
+            msg = scale_message(self.groups[top].capacity, " for the largest demand of a slice")
+            p.add(f"groups[{top}].capacity", msg)
         for k, g in enumerate(self.groups):
             if g.node in (self.source, self.sink):
                 p.add(f"groups[{k}].node", "must be a road node, not the source or sink")
