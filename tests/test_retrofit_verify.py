@@ -54,7 +54,7 @@ def test_loosened_exact_projection_is_caught(case, monkeypatch, run_cli):
     code, out, err = run_cli("retrofit", "beijing", "--budget", "40", "--method", "exact", "--json")
     assert code == 1 and "over the budget" in err
     d = json.loads(out)
-    assert d["status"] == "unverified" and d["verified"] is False and d["problems"]
+    assert d["status"] == "unverified" and d["plan_check"]["passed"] is False and d["plan_check"]["problems"]
 
 
 def test_loosened_greedy_step_is_caught(case, monkeypatch):
@@ -83,7 +83,7 @@ def test_a_sweep_with_a_planted_bug_is_unverified(case, monkeypatch):
     monkeypatch.setattr(exact_qp, "repair", lambda st, x, budget: real(st, x, budget + 2e-7))
     r = run_retrofit(case, sweep_spec="40:60:20")
     assert not r.verified and all("exact" in p for p in r.problems), r.problems
-    assert r.to_dict()["verified"] is False
+    assert r.to_dict()["plan_check"]["passed"] is False
 
 
 def test_bridges_over_budget_or_repeated_are_caught(case, monkeypatch):

@@ -125,7 +125,7 @@ class BridgePlan:
     def to_dict(self) -> dict:
         return {
             "status": self.status,
-            "problems": list(self.problems),
+            "plan_check": {"passed": not self.problems, "problems": list(self.problems)},
             "budget": self.budget,
             "scenarios": self.n_scenarios,
             "seed": self.seed,

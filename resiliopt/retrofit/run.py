@@ -69,10 +69,11 @@ class RetrofitResult:
             )
 
     def to_dict(self) -> dict:
-        """The JSON object of the study (``--json``), with the final check's outcome."""
-        check = {"verified": self.verified, "problems": list(self.problems)}
+        """The JSON object of the study (``--json``); the final check's outcome is its
+        ``plan_check`` (``passed``, ``problems``), in a plan's own dict as in ``plan.json``."""
         if self.plan is not None:
-            return {**self.plan.to_dict(), **check}
+            return self.plan.to_dict()
+        check = {"plan_check": {"passed": self.verified, "problems": list(self.problems)}}
         if self.kind == "sweep":
             return {"sweep": self.tables["sweep"].to_dict(orient="records"), **check}
         return {
