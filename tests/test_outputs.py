@@ -51,6 +51,10 @@ JSON_RUNS = {
             ("learn", []),
         )
     },
+    "emergency evaluate": [
+        "shelby-extended --events 2 --policies closed,open --max-periods 2 --bootstrap 100 "
+        "--workers 1 --out {tmp}/ev".split()
+    ],
 }
 
 
