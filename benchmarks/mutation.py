@@ -232,7 +232,7 @@ def same(a, b) -> bool:
 def answer_parts(rc: RunCheck, data) -> dict:
     try:
         return rc.answer(data)
-    except (KeyError, TypeError, IndexError, ValueError) as exc:
+    except Exception as exc:  # a mutant's output may lack anything: an unreadable answer differs
         return {"unreadable": f"{type(exc).__name__}: {exc}"}
 
 
@@ -347,6 +347,7 @@ def baseline_runs(names: set[str], files: list[str], jobs: int, root: Path = ROO
         bad = failed_checks(r["json"]) if r["json"] is not None else ["no JSON output"]
         if r["rc"] != 0 or bad:
             raise SystemExit(f"baseline run {n!r} does not pass: exit {r['rc']}, {bad}, {r['err']}")
+        RUNS[n].answer(r["json"])  # the answer is readable (raises here, not after every mutant)
     return out
 
 
@@ -436,7 +437,11 @@ def main(argv: list[str] | None = None) -> int:
     with cf.ProcessPoolExecutor(max_workers=max(1, a.jobs)) as ex:
         futs = {ex.submit(evaluate, m, base, files, root, a.keep): m for m in chosen}
         for f in cf.as_completed(futs):
-            r = f.result()
+            try:
+                r = f.result()
+            except Exception as exc:  # the harness failed on this mutant: say so, go on
+                m = futs[f]
+                r = Result(m.name, m.file, m.area, None, 0.0, m.run, "-", "unknown", "", error=repr(exc))
             results[r.name] = r
             print(
                 f"[{len(results)}/{len(chosen)}] {r.name}: tests {'kill' if r.killed else 'SURVIVE'}"
