@@ -23,7 +23,9 @@ git knows, never the working tree), and in that copy, with ``PYTHONPATH`` pointi
 The table lists, per mutant: where it is, whether the tests kill it (and the first test that
 fails), what the run did, and whether the answer changed. Kill rates: tests, over all mutants;
 run time, over the mutants that changed the command's answer (the wrong answers a user could
-get). A mutant changing nothing the tests or the command see is reported as equivalent.
+get). A mutant is *equivalent* only when ``mutants.py`` declares it so, with the argument (it
+changes no result at all), and the run agrees; a mutant of a check that no test kills is a
+survivor, even when the command's answer is the same.
 """
 
 from __future__ import annotations
@@ -274,6 +276,8 @@ class Result:
     changed: str
     detail: str
     error: str = ""
+    #: declared equivalent in mutants.py (by argument; the run says whether it held)
+    declared_equivalent: bool = False
 
     @property
     def killed(self) -> bool:
@@ -290,8 +294,20 @@ class Result:
 
     @property
     def equivalent(self) -> bool:
-        """No test fails and the command's answer and verdict are unchanged."""
-        return not self.killed and not self.caught_at_run_time and self.changed == "no"
+        """Declared equivalent, and the run agrees: no test fails, the answer is the same."""
+        return (
+            self.declared_equivalent
+            and not self.killed
+            and not self.caught_at_run_time
+            and (self.changed == "no")
+        )
+
+    @property
+    def note(self) -> str:
+        """Where the run contradicts the declaration, or a check mutant escapes the tests."""
+        if self.declared_equivalent and not self.equivalent:
+            return "declared equivalent, but the run tells them apart"
+        return ""
 
 
 def evaluate(m: Mutant, base_runs: dict, files: list[str], root: Path = ROOT, keep: bool = False) -> Result:
@@ -309,7 +325,7 @@ def evaluate(m: Mutant, base_runs: dict, files: list[str], root: Path = ROOT, ke
         if m.run is not None:
             rc = RUNS[m.run]
             caught, changed, detail = run_verdict(rc, base_runs[m.run], run_command(copy, rc))
-        killed_by, took, deselect, baseline_cache = None, 0.0, [], {}
+        killed_by, took, deselect, baseline_cache, error = None, 0.0, [], {}, ""
         for _ in range(5):  # a test failing on the unmutated code too kills nothing: drop it, again
             failed, t, timed_out = run_tests(copy, m.tests, tuple(deselect))
             took += t
@@ -318,16 +334,23 @@ def evaluate(m: Mutant, base_runs: dict, files: list[str], root: Path = ROOT, ke
                 break
             if failed is None:
                 break
-            if failed.startswith("pytest exit") or "::" not in failed:
-                killed_by = failed
-                break
             if not base_dir.exists():
                 make_copy(base_dir, root, files)
+            if failed.startswith("pytest exit") or "::" not in failed:
+                # no failing test named (a collection error, a wrong test id): a kill only if
+                # the same test list runs clean on the unmutated code
+                if run_tests(base_dir, m.tests, tuple(deselect))[0] is None:
+                    killed_by = failed
+                else:
+                    error = f"the test list fails on the unmutated code too: {failed}"
+                break
             if passes_on_baseline(failed, baseline_cache, base_dir):
                 killed_by = failed
                 break
             deselect.append(failed)
-        return Result(m.name, where, m.area, killed_by, took, m.run, caught, changed, detail)
+        return Result(
+            m.name, where, m.area, killed_by, took, m.run, caught, changed, detail, error, m.equivalent
+        )
     finally:
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -359,9 +382,11 @@ def table(results: list[Result]) -> str:
     ]
     for r in results:
         if r.error:
-            lines.append(f"| `{r.name}` | `{r.where}` | not applied: {r.error} | | |")
+            lines.append(f"| `{r.name}` | `{r.where}` | harness error: {r.error} | | |")
             continue
         kill = f"yes: `{r.killed_by.split('/')[-1]}`" if r.killed else "**no**"
+        if r.equivalent:
+            kill = "no (equivalent)"
         if r.run is None:
             run = "no command"
         elif r.caught_at_run_time:
@@ -388,7 +413,8 @@ def rates(results: list[Result]) -> dict:
         "caught_at_run_time": sum(r.caught_at_run_time for r in wrong),
         "survive_tests": [r.name for r in counted if not r.killed],
         "silent_wrong_answers": [r.name for r in wrong if not r.caught_at_run_time],
-        "not_applied": [r.name for r in results if r.error],
+        "errors": [r.name for r in results if r.error],
+        "notes": {r.name: r.note for r in ok if r.note},
     }
 
 
@@ -404,7 +430,8 @@ def summary(rt: dict) -> str:
             f"survive the tests: {rt['survive_tests']}",
             f"silent wrong answers: {rt['silent_wrong_answers']}",
         ]
-        + ([f"not applied: {rt['not_applied']}"] if rt["not_applied"] else [])
+        + ([f"harness errors: {rt['errors']}"] if rt["errors"] else [])
+        + [f"{k}: {v}" for k, v in rt["notes"].items()]
     )
 
 
