@@ -254,7 +254,10 @@ def run_verdict(rc: RunCheck, base: dict, got: dict) -> tuple[str, str, str]:
         changed = f"yes ({', '.join(diff)})" if diff else "no"
     if got["rc"] != 0:
         how = "crash" if got.get("traceback") else "exit"
-        return f"{how} {got['rc']}", changed, got["err"]
+        said = got["err"]
+        if not said and got["json"] is not None:  # the message is in the JSON printed
+            said = ", ".join(failed_checks(got["json"])[:3])
+        return f"{how} {got['rc']}", changed, said
     flags = failed_checks(got["json"]) if got["json"] is not None else []
     if flags:
         return "flagged", changed, ", ".join(flags[:3])
