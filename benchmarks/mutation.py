@@ -23,7 +23,9 @@ git knows, never the working tree), and in that copy, with ``PYTHONPATH`` pointi
 The table lists, per mutant: where it is, whether the tests kill it (and the first test that
 fails), what the run did, and whether the answer changed. Kill rates: tests, over all mutants;
 run time, over the mutants that changed the command's answer (the wrong answers a user could
-get). A mutant changing nothing the tests or the command see is reported as equivalent.
+get). A mutant is *equivalent* only when ``mutants.py`` declares it so, with the argument (it
+changes no result at all), and the run agrees; a mutant of a check that no test kills is a
+survivor, even when the command's answer is the same.
 """
 
 from __future__ import annotations
@@ -232,7 +234,7 @@ def same(a, b) -> bool:
 def answer_parts(rc: RunCheck, data) -> dict:
     try:
         return rc.answer(data)
-    except (KeyError, TypeError, IndexError, ValueError) as exc:
+    except Exception as exc:  # a mutant's output may lack anything: an unreadable answer differs
         return {"unreadable": f"{type(exc).__name__}: {exc}"}
 
 
@@ -252,7 +254,10 @@ def run_verdict(rc: RunCheck, base: dict, got: dict) -> tuple[str, str, str]:
         changed = f"yes ({', '.join(diff)})" if diff else "no"
     if got["rc"] != 0:
         how = "crash" if got.get("traceback") else "exit"
-        return f"{how} {got['rc']}", changed, got["err"]
+        said = got["err"]
+        if not said and got["json"] is not None:  # the message is in the JSON printed
+            said = ", ".join(failed_checks(got["json"])[:3])
+        return f"{how} {got['rc']}", changed, said
     flags = failed_checks(got["json"]) if got["json"] is not None else []
     if flags:
         return "flagged", changed, ", ".join(flags[:3])
@@ -274,6 +279,8 @@ class Result:
     changed: str
     detail: str
     error: str = ""
+    #: declared equivalent in mutants.py (by argument; the run says whether it held)
+    declared_equivalent: bool = False
 
     @property
     def killed(self) -> bool:
@@ -290,8 +297,20 @@ class Result:
 
     @property
     def equivalent(self) -> bool:
-        """No test fails and the command's answer and verdict are unchanged."""
-        return not self.killed and not self.caught_at_run_time and self.changed == "no"
+        """Declared equivalent, and the run agrees: no test fails, the answer is the same."""
+        return (
+            self.declared_equivalent
+            and not self.killed
+            and not self.caught_at_run_time
+            and (self.changed == "no")
+        )
+
+    @property
+    def note(self) -> str:
+        """Where the run contradicts the declaration, or a check mutant escapes the tests."""
+        if self.declared_equivalent and not self.equivalent:
+            return "declared equivalent, but the run tells them apart"
+        return ""
 
 
 def evaluate(m: Mutant, base_runs: dict, files: list[str], root: Path = ROOT, keep: bool = False) -> Result:
@@ -309,7 +328,7 @@ def evaluate(m: Mutant, base_runs: dict, files: list[str], root: Path = ROOT, ke
         if m.run is not None:
             rc = RUNS[m.run]
             caught, changed, detail = run_verdict(rc, base_runs[m.run], run_command(copy, rc))
-        killed_by, took, deselect, baseline_cache = None, 0.0, [], {}
+        killed_by, took, deselect, baseline_cache, error = None, 0.0, [], {}, ""
         for _ in range(5):  # a test failing on the unmutated code too kills nothing: drop it, again
             failed, t, timed_out = run_tests(copy, m.tests, tuple(deselect))
             took += t
@@ -318,16 +337,23 @@ def evaluate(m: Mutant, base_runs: dict, files: list[str], root: Path = ROOT, ke
                 break
             if failed is None:
                 break
-            if failed.startswith("pytest exit") or "::" not in failed:
-                killed_by = failed
-                break
             if not base_dir.exists():
                 make_copy(base_dir, root, files)
+            if failed.startswith("pytest exit") or "::" not in failed:
+                # no failing test named (a collection error, a wrong test id): a kill only if
+                # the same test list runs clean on the unmutated code
+                if run_tests(base_dir, m.tests, tuple(deselect))[0] is None:
+                    killed_by = failed
+                else:
+                    error = f"the test list fails on the unmutated code too: {failed}"
+                break
             if passes_on_baseline(failed, baseline_cache, base_dir):
                 killed_by = failed
                 break
             deselect.append(failed)
-        return Result(m.name, where, m.area, killed_by, took, m.run, caught, changed, detail)
+        return Result(
+            m.name, where, m.area, killed_by, took, m.run, caught, changed, detail, error, m.equivalent
+        )
     finally:
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -347,6 +373,7 @@ def baseline_runs(names: set[str], files: list[str], jobs: int, root: Path = ROO
         bad = failed_checks(r["json"]) if r["json"] is not None else ["no JSON output"]
         if r["rc"] != 0 or bad:
             raise SystemExit(f"baseline run {n!r} does not pass: exit {r['rc']}, {bad}, {r['err']}")
+        RUNS[n].answer(r["json"])  # the answer is readable (raises here, not after every mutant)
     return out
 
 
@@ -358,9 +385,11 @@ def table(results: list[Result]) -> str:
     ]
     for r in results:
         if r.error:
-            lines.append(f"| `{r.name}` | `{r.where}` | not applied: {r.error} | | |")
+            lines.append(f"| `{r.name}` | `{r.where}` | harness error: {r.error} | | |")
             continue
         kill = f"yes: `{r.killed_by.split('/')[-1]}`" if r.killed else "**no**"
+        if r.equivalent:
+            kill = "no (equivalent)"
         if r.run is None:
             run = "no command"
         elif r.caught_at_run_time:
@@ -387,7 +416,8 @@ def rates(results: list[Result]) -> dict:
         "caught_at_run_time": sum(r.caught_at_run_time for r in wrong),
         "survive_tests": [r.name for r in counted if not r.killed],
         "silent_wrong_answers": [r.name for r in wrong if not r.caught_at_run_time],
-        "not_applied": [r.name for r in results if r.error],
+        "errors": [r.name for r in results if r.error],
+        "notes": {r.name: r.note for r in ok if r.note},
     }
 
 
@@ -403,7 +433,8 @@ def summary(rt: dict) -> str:
             f"survive the tests: {rt['survive_tests']}",
             f"silent wrong answers: {rt['silent_wrong_answers']}",
         ]
-        + ([f"not applied: {rt['not_applied']}"] if rt["not_applied"] else [])
+        + ([f"harness errors: {rt['errors']}"] if rt["errors"] else [])
+        + [f"{k}: {v}" for k, v in rt["notes"].items()]
     )
 
 
@@ -436,7 +467,11 @@ def main(argv: list[str] | None = None) -> int:
     with cf.ProcessPoolExecutor(max_workers=max(1, a.jobs)) as ex:
         futs = {ex.submit(evaluate, m, base, files, root, a.keep): m for m in chosen}
         for f in cf.as_completed(futs):
-            r = f.result()
+            try:
+                r = f.result()
+            except Exception as exc:  # the harness failed on this mutant: say so, go on
+                m = futs[f]
+                r = Result(m.name, m.file, m.area, None, 0.0, m.run, "-", "unknown", "", error=repr(exc))
             results[r.name] = r
             print(
                 f"[{len(results)}/{len(chosen)}] {r.name}: tests {'kill' if r.killed else 'SURVIVE'}"

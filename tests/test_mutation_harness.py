@@ -24,7 +24,8 @@ def mutation():
 
 
 def test_every_mutant_applies_once_and_names_real_tests(mutation):
-    """A refactor that moves a snippet must move its mutant too: each snippet occurs exactly once."""
+    """A refactor that moves a snippet must move its mutant too: each snippet occurs exactly once,
+    and each test named exists."""
     names = [m.name for m in mutation.MUTANTS]
     assert len(names) == len(set(names)) and 20 <= len(names) <= 30
     root = mutation.ROOT
@@ -32,7 +33,9 @@ def test_every_mutant_applies_once_and_names_real_tests(mutation):
         assert mutation.check_applies(m) is None, (m.name, mutation.check_applies(m))
         assert m.run is None or m.run in mutation.RUNS, m.name
         for t in m.tests:
-            assert (root / t.split("::")[0]).is_file(), (m.name, t)
+            path, _, node = t.partition("::")
+            assert (root / path).is_file(), (m.name, t)
+            assert not node or f"def {node.split('[')[0]}(" in (root / path).read_text(), (m.name, t)
 
 
 def test_verdict_helpers(mutation):
