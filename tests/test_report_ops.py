@@ -327,13 +327,35 @@ def test_restore_map_follows_the_damage_and_the_plan(folders):
         for k in keys:
             code = st[_index(keys, k)]
             if k in DAMAGE:  # the damage given on the command line, not the plan's table
-                p = when.get(k)
+                p = when.get(k)  # one-period repairs (the toy's repair_time): serves from p
                 assert code == ("f" if t == 0 or p is None or t < p else "r" if t == p else "w"), (t, k)
             elif k[0] == "node" and t > 0 and (k[1], k[2], t) in down:
                 assert code == "d", (t, k)
             else:
                 assert code == "w", (t, k)
     assert "d" in "".join(frames)  # the toy's C is cut off by T's failure (a cyber dependency)
+
+
+def test_restore_map_shows_repairs_that_take_several_periods(tmp_path):
+    """td-INDP with the case's repair times: A takes 3 periods (the input), so it is under repair
+    from its start p to p + 1 and serves from p + 2."""
+    spec = yaml.safe_load(TOY.read_text())
+    for n in spec["nodes"]:
+        if n["node"] == "A":
+            n["repair_time"] = 3
+    case = tmp_path / "case.yaml"
+    case.write_text(yaml.safe_dump(spec, sort_keys=False))
+    dmg = tmp_path / "dmg.csv"
+    pd.DataFrame(DAMAGE[:2], columns=KEY).to_csv(dmg, index=False)
+    out = tmp_path / "td"
+    args = ["infra", "restore", str(case), "--damage-file", str(dmg), "--method", "td", "--periods", "6"]
+    assert main([*args, "--out", str(out)]) == 0
+    rep = pd.read_csv(out / "repairs.csv").set_index("element")
+    p = int(rep.loc["A", "period"])
+    frames = _states(ops_data(render(out)))
+    i = _index(_toy_keys(), ("node", "power", "A"))
+    assert [f[i] for f in frames] == ["f"] * p + ["u", "u", "r"] + ["w"] * (len(frames) - p - 3)
+    assert int(rep.loc["A", "works_from"]) == p + 2
 
 
 def test_replay_map_matches_the_loops_own_counts(folders):
