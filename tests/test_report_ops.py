@@ -425,3 +425,21 @@ def test_first_damage_is_the_loops_starting_damage(folders):
         want = damaged_of(observed_states(obs)[0][1])
         got = first_damage(obs)
         assert sorted(map(tuple, got.to_numpy())) == sorted(map(tuple, want.to_numpy())) and len(got) > 0
+
+
+def test_a_real_evaluation_gets_its_page(tmp_path, run_cli):
+    out = tmp_path / "ev"
+    code, _, err = run_cli(
+        "emergency", "evaluate", "shelby-extended", "--events", 2, "--source", "scenarios",
+        "--policies", "closed,open", "--workers", 1, "--bootstrap", 200, "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    assert read_manifest(out)["kind"] == "emergency-evaluate"  # the command's default kind
+    code, _, err = run_cli("report", out)
+    assert code == 0, err
+    page = (out / "report.html").read_text()
+    assert _title(page) == "Policy evaluation: shelby-extended, 2 events"
+    cmp = pd.read_csv(out / "comparison.csv")
+    assert {"ci_low", "ci_high"} <= set(cmp.columns) and "<th>ci_low</th>" in page
+    svg = re.search(r'aria-label="difference to the closed loop".*?</svg>', page, re.S).group(0)
+    assert svg.count('class="est"') == 1  # open against the closed loop

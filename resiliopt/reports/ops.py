@@ -435,8 +435,9 @@ def evaluate_page(run_dir: Path, params: dict | None, rec: dict):
     over = Section(
         "overview",
         "Overview",
-        "Every policy replayed on the same drawn events (common random numbers), compared with the "
-        "closed loop paired by event (`resiliopt emergency evaluate`).",
+        "Every policy replayed on the same events (drawn earthquakes or the case's damage scenarios) "
+        "with common random numbers, compared with the closed loop paired by event "
+        "(`resiliopt emergency evaluate`).",
     )
     over.kv({"case": case, "events": n, **{k: v for k, v in run.items() if isinstance(v, int | float | str)}})
     pol = Section(
