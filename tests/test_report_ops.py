@@ -443,3 +443,11 @@ def test_a_real_evaluation_gets_its_page(tmp_path, run_cli):
     assert {"ci_low", "ci_high"} <= set(cmp.columns) and "<th>ci_low</th>" in page
     svg = re.search(r'aria-label="difference to the closed loop".*?</svg>', page, re.S).group(0)
     assert svg.count('class="est"') == 1  # open against the closed loop
+
+
+def test_a_replay_with_more_runs_than_drawn_says_so(folders, monkeypatch):
+    from resiliopt.reports import ops
+
+    monkeypatch.setattr(ops, "MAX_RUNS", 1)
+    page = render(folders["emergency-replay"])
+    assert "show 1 of the 2 runs" in page and [r["id"] for r in ops_data(page)["runs"]] == ["closed-0"]

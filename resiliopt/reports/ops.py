@@ -348,7 +348,12 @@ def replay_page(run_dir: Path, params: dict | None, rec: dict):
         }
     )
     over.table(summary, "one row per run (policy, seed)", "summary.csv")
-    runs = [(str(p), int(s)) for p, s in summary[["policy", "seed"]].drop_duplicates().to_numpy()][:MAX_RUNS]
+    every = [(str(p), int(s)) for p, s in summary[["policy", "seed"]].drop_duplicates().to_numpy()]
+    runs = sorted(every, key=lambda r: (r[1], every.index(r)))[:MAX_RUNS]  # the first seeds first
+    if len(every) > len(runs):
+        over.text(
+            f"The map and charts show {len(runs)} of the {len(every)} runs: the first seeds of every policy."
+        )
     ids = [f"{p}-{s}" for p, s in runs]
     level_names = names or _level_names(periods)
     layers = [c.split(".", 1)[1] for c in periods.columns if c.startswith("unserved_share.")]
