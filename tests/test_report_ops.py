@@ -327,13 +327,35 @@ def test_restore_map_follows_the_damage_and_the_plan(folders):
         for k in keys:
             code = st[_index(keys, k)]
             if k in DAMAGE:  # the damage given on the command line, not the plan's table
-                p = when.get(k)
+                p = when.get(k)  # one-period repairs (the toy's repair_time): serves from p
                 assert code == ("f" if t == 0 or p is None or t < p else "r" if t == p else "w"), (t, k)
             elif k[0] == "node" and t > 0 and (k[1], k[2], t) in down:
                 assert code == "d", (t, k)
             else:
                 assert code == "w", (t, k)
     assert "d" in "".join(frames)  # the toy's C is cut off by T's failure (a cyber dependency)
+
+
+def test_restore_map_shows_repairs_that_take_several_periods(tmp_path):
+    """td-INDP with the case's repair times: A takes 3 periods (the input), so it is under repair
+    from its start p to p + 1 and serves from p + 2."""
+    spec = yaml.safe_load(TOY.read_text())
+    for n in spec["nodes"]:
+        if n["node"] == "A":
+            n["repair_time"] = 3
+    case = tmp_path / "case.yaml"
+    case.write_text(yaml.safe_dump(spec, sort_keys=False))
+    dmg = tmp_path / "dmg.csv"
+    pd.DataFrame(DAMAGE[:2], columns=KEY).to_csv(dmg, index=False)
+    out = tmp_path / "td"
+    args = ["infra", "restore", str(case), "--damage-file", str(dmg), "--method", "td", "--periods", "6"]
+    assert main([*args, "--out", str(out)]) == 0
+    rep = pd.read_csv(out / "repairs.csv").set_index("element")
+    p = int(rep.loc["A", "period"])
+    frames = _states(ops_data(render(out)))
+    i = _index(_toy_keys(), ("node", "power", "A"))
+    assert [f[i] for f in frames] == ["f"] * p + ["u", "u", "r"] + ["w"] * (len(frames) - p - 3)
+    assert int(rep.loc["A", "works_from"]) == p + 2
 
 
 def test_replay_map_matches_the_loops_own_counts(folders):
@@ -403,3 +425,29 @@ def test_first_damage_is_the_loops_starting_damage(folders):
         want = damaged_of(observed_states(obs)[0][1])
         got = first_damage(obs)
         assert sorted(map(tuple, got.to_numpy())) == sorted(map(tuple, want.to_numpy())) and len(got) > 0
+
+
+def test_a_real_evaluation_gets_its_page(tmp_path, run_cli):
+    out = tmp_path / "ev"
+    code, _, err = run_cli(
+        "emergency", "evaluate", "shelby-extended", "--events", 2, "--source", "scenarios",
+        "--policies", "closed,open", "--workers", 1, "--bootstrap", 200, "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    assert read_manifest(out)["kind"] == "emergency-evaluate"  # the command's default kind
+    code, _, err = run_cli("report", out)
+    assert code == 0, err
+    page = (out / "report.html").read_text()
+    assert _title(page) == "Policy evaluation: shelby-extended, 2 events"
+    cmp = pd.read_csv(out / "comparison.csv")
+    assert {"ci_low", "ci_high"} <= set(cmp.columns) and "<th>ci_low</th>" in page
+    svg = re.search(r'aria-label="difference to the closed loop".*?</svg>', page, re.S).group(0)
+    assert svg.count('class="est"') == 1  # open against the closed loop
+
+
+def test_a_replay_with_more_runs_than_drawn_says_so(folders, monkeypatch):
+    from resiliopt.reports import ops
+
+    monkeypatch.setattr(ops, "MAX_RUNS", 1)
+    page = render(folders["emergency-replay"])
+    assert "show 1 of the 2 runs" in page and [r["id"] for r in ops_data(page)["runs"]] == ["closed-0"]

@@ -240,7 +240,11 @@ def replay(
         dispatch=disp,
     )
     if out is not None:
-        inputs = {"case": c.name, "case_path": str(c.path), "event": str(ev.path)}  # for the report's map
+        inputs = {
+            "case": c.name,
+            "case_path": str(Path(c.path).resolve()),
+            "event": str(Path(ev.path).resolve()),
+        }  # for the report's map
         with atomic_directory(out, "emergency replay", force, kind="emergency-replay", inputs=inputs) as tmp:
             write_replay(res, tmp)
     return res

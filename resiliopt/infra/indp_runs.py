@@ -172,7 +172,10 @@ def restore_run(
     run = RestoreRun(c, what, method, solver, plan, chk, time.perf_counter() - t0)
     if out is not None:
         summary = {k: v for k, v in run.to_dict().items() if k not in ("costs", "served")}
-        inputs = {"case": c.name, "case_path": str(c.path)}  # the report's map reads the case again
+        inputs = {
+            "case": c.name,
+            "case_path": str(Path(c.path).resolve()),
+        }  # the report's map reads the case again
         with atomic_directory(out, "infra restore", force, kind="infra-restore", inputs=inputs) as tmp:
             for name in ("repairs", "costs", "served", "mip", "resources", "damage", "unrepaired"):
                 getattr(plan, name).to_csv(tmp / f"{name}.csv", index=False)
@@ -239,7 +242,10 @@ def simulate_run(
                 f"(published: {', '.join(f'M{m:g} v={v:g}' for m, v in sorted(have))})",
                 location="--published",
             )
-    inputs = {"case": loaded.name, "case_path": str(loaded.path)}  # the report's map reads the case again
+    inputs = {
+        "case": loaded.name,
+        "case_path": str(Path(loaded.path).resolve()),
+    }  # the report's map reads the case again
     with output_directory(out, "infra simulate", kind="infra-simulate", inputs=inputs):
         t0 = time.perf_counter()
         rec = run_experiment(

@@ -161,7 +161,8 @@ def restore_page(run_dir: Path, params: dict | None, rec: dict):
                 RESTORE_STATES,
                 [{"id": "plan", "label": "plan", "frames": frames}],
                 "Each layer's elements at the chosen period of the plan: period 0 is the damage; a repair "
-                "in period p makes its element work from p on (INDP).",
+                "started in period p that takes tau periods makes its element serve from period p + tau - 1 "
+                "(INDP; repairs.csv: period, works_from).",
             )
         )
     else:
@@ -176,15 +177,21 @@ def restore_page(run_dir: Path, params: dict | None, rec: dict):
         s.raw(charts.line_chart(series, "served share per layer", colours=colours, x_from=0))
         s.table(served, source="served.csv")
         sections.append(s)
-    rows = [
-        (
-            f"{r.layer} {r.kind} {r.element}",
-            [(float(r.period), float(r.period) + 1, "", colours.get(str(r.layer), "#888"),
-              f"repair {r.kind} {r.layer} {r.element} in period {r.period}")],
+    rows = []
+    for r in repairs.sort_values(["period", "layer"]).itertuples(index=False):
+        w = int(getattr(r, "works_from", r.period))
+        tip = f"repair {r.kind} {r.layer} {r.element}: periods {r.period}-{w}, serves from period {w}"
+        rows.append(
+            (
+                f"{r.layer} {r.kind} {r.element}",
+                [(float(r.period), w + 1.0, "", colours.get(str(r.layer), "#888"), tip)],
+            )
         )
-        for r in repairs.sort_values(["period", "layer"]).itertuples(index=False)
-    ]  # fmt: skip
-    g = Section("repairs", "Repair schedule", "One bar per repair, in the period the plan repairs it.")
+    g = Section(
+        "repairs",
+        "Repair schedule",
+        "One bar per repair, from the period it starts to the period from which the element serves.",
+    )
     g.raw(charts.gantt(rows[:60], "repair schedule", "period"))
     if len(rows) > 60:
         g.text(f"first 60 of {len(rows)} repairs drawn")
@@ -341,7 +348,12 @@ def replay_page(run_dir: Path, params: dict | None, rec: dict):
         }
     )
     over.table(summary, "one row per run (policy, seed)", "summary.csv")
-    runs = [(str(p), int(s)) for p, s in summary[["policy", "seed"]].drop_duplicates().to_numpy()][:MAX_RUNS]
+    every = [(str(p), int(s)) for p, s in summary[["policy", "seed"]].drop_duplicates().to_numpy()]
+    runs = sorted(every, key=lambda r: (r[1], every.index(r)))[:MAX_RUNS]  # the first seeds first
+    if len(every) > len(runs):
+        over.text(
+            f"The map and charts show {len(runs)} of the {len(every)} runs: the first seeds of every policy."
+        )
     ids = [f"{p}-{s}" for p, s in runs]
     level_names = names or _level_names(periods)
     layers = [c.split(".", 1)[1] for c in periods.columns if c.startswith("unserved_share.")]
@@ -428,8 +440,9 @@ def evaluate_page(run_dir: Path, params: dict | None, rec: dict):
     over = Section(
         "overview",
         "Overview",
-        "Every policy replayed on the same drawn events (common random numbers), compared with the "
-        "closed loop paired by event (`resiliopt emergency evaluate`).",
+        "Every policy replayed on the same events (drawn earthquakes or the case's damage scenarios) "
+        "with common random numbers, compared with the closed loop paired by event "
+        "(`resiliopt emergency evaluate`).",
     )
     over.kv({"case": case, "events": n, **{k: v for k, v in run.items() if isinstance(v, int | float | str)}})
     pol = Section(

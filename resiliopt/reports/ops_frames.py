@@ -2,10 +2,13 @@ r"""The frames of the operations page's map: each element's state at each period
 what the commands wrote (docs/report.md, "The operations page").
 
 ``infra restore`` (:func:`restore_frames`). Period 0 is the damage (``damage.csv``); in period
-:math:`t \ge 1` a damaged element is *failed* until the period :math:`p` of its repair
-(``repairs.csv``: it works from :math:`p` on, as in the INDP), *repaired in this period* at
-:math:`t = p`, and working after; a node that is not failed but does not work
-(``nodes.parquet``, ``works`` = 0) is *out*: an element it depends on is down.
+:math:`t \ge 1` a damaged element whose repair starts in period :math:`p` and serves from
+:math:`w = p + \tau - 1` (``repairs.csv``: ``period``, ``works_from``; docs/indp.md) is
+*failed* for :math:`t < p`, *under repair* for :math:`p \le t < w`, *repaired in this period*
+at :math:`t = w` (it serves in that period, as in the INDP) and working after; an element with
+no repair stays failed. A node that is not failed but does not work (``nodes.parquet``,
+``works`` = 0) is *out*: an element it depends on is down. A plan from before repairs took
+several periods has no ``works_from``: :math:`w = p`.
 
 ``emergency replay`` (:func:`replay_frames`). The damage at the event's first time stamp is
 failed from period 0; a repair row of ``dispatch.csv`` (``start`` :math:`s`, ``end`` :math:`e`,
@@ -34,6 +37,7 @@ from resiliopt.reports.ops_map import NetworkMap, State, damage_keys, key
 RESTORE_STATES = [
     State("w", "working", "working", "#9aa5b1"),
     State("f", "failed", "failed (not yet repaired)", "#d62728"),
+    State("u", "repair", "under repair", "#ff9f1c"),
     State("r", "repaired", "repaired in this period", "#2ca02c"),
     State("d", "out", "out: an element it depends on is down", "#6a3d9a"),
 ]
@@ -64,7 +68,9 @@ def restore_frames(
 ) -> list[dict]:
     """One frame per period 0..``periods`` of a restoration plan (module docstring)."""
     damaged = damage_keys(damage)
-    when = {key(a, b, c): int(p) for a, b, c, p in repairs[["kind", "layer", "element", "period"]].to_numpy()}
+    ends = repairs["works_from"] if "works_from" in repairs else repairs["period"]
+    cols = (repairs["kind"], repairs["layer"], repairs["element"], repairs["period"], ends)
+    when = {key(a, b, c): (int(p), int(w)) for a, b, c, p, w in zip(*cols, strict=True)}
     works = {}
     if nodes is not None and not nodes.empty:
         for layer, node, t, w in nodes[["layer", "node", "period", "works"]].to_numpy():
@@ -73,8 +79,11 @@ def restore_frames(
     for t in range(periods + 1):
         codes = {}
         for k in damaged:
-            p = when.get(k)
-            codes[k] = "f" if t == 0 or p is None or p > t else ("r" if p == t else "w")
+            p, w = when.get(k, (None, None))
+            if t == 0 or p is None or t < p:
+                codes[k] = "f"
+            else:
+                codes[k] = "u" if t < w else "r" if t == w else "w"
         if t > 0:
             for k in nmap.keys:
                 if k[0] == "node" and codes.get(k, "w") == "w" and works.get((k, t)) is False:
@@ -83,8 +92,8 @@ def restore_frames(
         what = "the damage, before any repair" if t == 0 else f"period {t}"
         frames.append(
             {
-                "label": f"{what}: {_count(states, 'f')} failed, {_count(states, 'r')} repaired in this "
-                f"period, {_count(states, 'd')} out by dependency",
+                "label": f"{what}: {_count(states, 'f')} failed, {_count(states, 'u')} under repair, "
+                f"{_count(states, 'r')} repaired in this period, {_count(states, 'd')} out by dependency",
                 "states": states,
                 "crews": [],
                 "closed": [],
