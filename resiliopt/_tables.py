@@ -52,8 +52,9 @@ def read_csv(path: Path, model: type[BaseModel]) -> list[dict[str, str]]:
     """The records of a CSV table as dicts of their non-empty cells (strings, stripped).
 
     Refused (an :class:`InputError` naming the file, line and column): a missing file, a
-    file that is not UTF-8, no header, an empty, duplicate or unknown column name (a typo),
-    an empty line, a line with more cells than the header has columns, bad CSV quoting.
+    file that is not UTF-8 or starts with a byte-order mark, no header, an empty, duplicate or
+    unknown column name (a typo), an empty line, a line with more cells than the header has
+    columns, bad CSV quoting.
     """
     if not path.is_file():
         raise InputError("table file not found", file=path)
@@ -61,6 +62,12 @@ def read_csv(path: Path, model: type[BaseModel]) -> list[dict[str, str]]:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError("not a UTF-8 text file", file=path) from None
+    if text.startswith("\ufeff"):  # (else the first column's name is '\ufeff...': an unknown field)
+        msg = (
+            "the file starts with a UTF-8 byte-order mark (BOM, as 'CSV UTF-8' exports write): "
+            "save it as plain UTF-8"
+        )
+        raise InputError(msg, path, "line 1 (header)")
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
         try:

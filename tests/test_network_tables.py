@@ -47,6 +47,10 @@ def test_csv_and_inline_may_mix(case):
 
 
 # (file, edit (line, old, new) or a function of the case dir, the location, the rule)
+def _bom(path: Path) -> None:
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as Excel's 'CSV UTF-8' saves it
+
+
 REPEAT = "repeats the arc R2-01 -> R2-02 of row 1 "
 ERRORS = [
     ("links.csv", (1, "capacity", "capacty"), "line 1 (header), column 'capacty'", "unknown field"),
@@ -64,6 +68,7 @@ ERRORS = [
     ("links.csv", (3, ",ring2,", ',"ring\n2",'), "line 3", "line break inside a cell"),
     ("network.yaml", lambda d: (d / "links.csv").unlink(), "links", "links.csv' not found"),
     ("links.csv", lambda d: (d / "links.csv").write_bytes(b"id,from\n\xff\xfe,x\n"), None, "UTF-8"),
+    ("links.csv", lambda d: _bom(d / "links.csv"), "line 1 (header)", "byte-order mark"),
     # the network's rules across rows
     ("links.csv", (3, "R2-03", "NOWHERE"), "row 2 (line 3), column 'to'", "missing node 'NOWHERE'"),
     ("links.csv", (3, "ring2-02", "ring2-01"), "row 2 (line 3), column 'id'", "row 1 (line 2) has it too"),
