@@ -18,6 +18,7 @@ import numpy as np
 from resiliopt import community as fc_mod
 from resiliopt.errors import SolveError
 from resiliopt.formulations.slice_compiled import CompiledSlice
+from resiliopt.formulations.slice_network import compiled_slice
 from resiliopt.schemas import DAMAGE_STATES, SECTORS
 from resiliopt.simulation.reuse import REUSE_SAMPLE, ReuseAudit
 from resiliopt.simulation.scenario import CaseModel, RecoveryState, sample_scenario
@@ -42,7 +43,7 @@ SLICE_COLUMNS = [
 def compiled_for(cm: CaseModel) -> CompiledSlice:
     """The fast-path LP for a case: every group, built once per worker."""
     sc = sample_scenario(cm, 0, 0)
-    return CompiledSlice(RecoveryState(cm, sc).slice_data(only_active=False))
+    return compiled_slice(RecoveryState(cm, sc).slice_data(only_active=False))  # network route: large
 
 
 def run_scenario(
