@@ -136,7 +136,10 @@ def networkx_objective(
     for u, v, cap in zip(
         data.arcs["from"].tolist(), data.arcs["to"].tolist(), data.arcs["capacity"].tolist(), strict=True
     ):
-        g.add_edge(u, v, capacity=clip(float(cap)), weight=0)
+        if g.has_edge(u, v):  # parallel arcs (cost 0 each) carry the sum of their capacities
+            g[u][v]["capacity"] += clip(float(cap))
+        else:
+            g.add_edge(u, v, capacity=clip(float(cap)), weight=0)
     for j, v, dem, gain in zip(
         data.groups["group"].tolist(), data.groups["node"].tolist(), demands, g_all.tolist(), strict=True
     ):

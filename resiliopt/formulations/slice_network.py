@@ -242,7 +242,8 @@ def _push(tree, n, tail, cap, x, y, left, tiny_d, gnode, members, tr_left, s):
     y[members] += np.where(whole, left[members], got)
     left[members] = np.where(whole, 0.0, left[members] - got)
     left[members[left[members] <= tiny_d[members]]] = 0.0
-    tr_left = max(tr_left - float(f[s]), 0.0) if theta[s] >= 1.0 else 0.0
+    out = float(f[s])  # what left the source: TR runs out exactly when it bound the push
+    tr_left = 0.0 if out >= tr_left * (1.0 - 1e-12) else tr_left - out
     served = bool(np.all(theta[b > 0][reached[b > 0]] >= 1.0))
     return served, tr_left
 
