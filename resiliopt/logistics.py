@@ -374,13 +374,14 @@ def solve_slice(data: SliceData, crosscheck: bool | None = None, method: str = "
     solved without Pyomo. ``method``: ``auto`` (the network route of
     :mod:`~resiliopt.formulations.slice_network` from :data:`NETWORK_MIN_ARCS` arcs on,
     HiGHS below: interior point with crossover for large LPs, dual simplex otherwise;
-    :func:`~resiliopt.solvers.highs.solve_lp`), ``network``, ``simplex`` or ``ipm``. The
+    :func:`~resiliopt.solvers.highs.solve_lp`), ``network``, ``highs`` (HiGHS's own choice at
+    every size: the route before the network one), ``simplex`` or ``ipm``. The
     network route hands over to HiGHS (``auto``'s choice) when it does not apply or when its
     answer fails the matrix or the input certificate. The checks are the same on every
     route: the matrix certificate, the input certificate, networkx.
     """
-    if method not in ("auto", "network", "simplex", "ipm"):
-        raise ValueError(f"method must be auto, network, simplex or ipm (got {method!r})")
+    if method not in ("auto", "network", "highs", "simplex", "ipm"):
+        raise ValueError(f"method must be auto, network, highs, simplex or ipm (got {method!r})")
     if data.constraints or data.extension is not None:
         return solve_model(build_slice_model(data), crosscheck=crosscheck)
     lp = slice_matrix(data)
@@ -391,7 +392,8 @@ def solve_slice(data: SliceData, crosscheck: bool | None = None, method: str = "
             if res.input_certificate.passed:
                 return res
         method = "auto"  # not applicable, or not proven: HiGHS solves it
-    return _result(data, solve_lp(lp, META, SLICE_TOLERANCES, method), crosscheck)
+    how = "auto" if method == "highs" else method  # solve_lp's auto: IPM for large LPs, else simplex
+    return _result(data, solve_lp(lp, META, SLICE_TOLERANCES, how), crosscheck)
 
 
 def _result(data: SliceData, sol: Solution, crosscheck: bool | None) -> SliceResult:
