@@ -44,9 +44,9 @@ import time
 from pathlib import Path
 
 import highspy
-import scipy.sparse.csgraph  # noqa: F401  imported before timing: neither path pays for it
 import networkx as nx
 import numpy as np
+import scipy.sparse.csgraph  # noqa: F401  imported before timing: neither path pays for it
 
 
 def timed(cmd: list[str]) -> float:
