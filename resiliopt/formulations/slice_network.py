@@ -173,12 +173,14 @@ def _tree(n, tail, head, cap, x, usable, tiny_c, s, csr_matrix, breadth_first_or
     g = csr_matrix((np.ones(len(ru)), (ru, rv)), shape=(n, n))
     order, pred = breadth_first_order(g, s, directed=True, return_predecessors=True)
     order, pred = order.astype(np.int64), pred.astype(np.int64)  # int32: pred * n would overflow
-    # for each tree edge (pred[v] -> v) the residual arc with the most room
-    key = ru * n + rv
-    srt = np.lexsort((-room, key))
-    key_s = key[srt]
+    # for each tree edge (pred[v] -> v) the residual arc with the most room: among the arcs
+    # from their head's parent, sorted by head then room, the last of each head
     kids = order[1:]
-    pick = srt[np.searchsorted(key_s, pred[kids] * n + kids)]
+    cand = np.flatnonzero((pred[rv] == ru) & (rv != s))
+    cand = cand[np.lexsort((room[cand], rv[cand]))]
+    last = np.r_[rv[cand][1:] != rv[cand][:-1], True]
+    cand = cand[last]  # one per reached node but the root, sorted by node
+    pick = cand[np.searchsorted(rv[cand], kids)]
     # levels: BFS order is sorted by depth, and the parents' positions are nondecreasing
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(len(order))
@@ -356,6 +358,22 @@ class NetworkSlice(CompiledSlice):
         self._na = len(self.flow_cols)
         self.network_seconds = 0.0  # wall time in the network route, for benchmarks
         self.network_solves = 0
+        self._pending: tuple | None = None  # data not yet passed to HiGHS (only its fallback needs them)
+
+    def update(
+        self, capacity: np.ndarray, demand: np.ndarray, gain: np.ndarray, total_resources: float, day: int = 0
+    ):
+        """Keep the data for the route and the certificate; HiGHS gets them only if it must solve."""
+        self._upper = np.concatenate([np.asarray(capacity, dtype=float), np.asarray(demand, dtype=float)])
+        self._gain = np.asarray(gain, dtype=float)
+        self._tr, self._day = float(total_resources), day
+        self._pending = (capacity, demand, gain, total_resources, day)
+
+    def _highs(self) -> tuple[float, np.ndarray, np.ndarray]:
+        if self._pending is not None:
+            super().update(*self._pending)
+            self._pending = None
+        return super().solve()
 
     def solve(self) -> tuple[float, np.ndarray, np.ndarray]:
         t = time.perf_counter()
@@ -374,7 +392,7 @@ class NetworkSlice(CompiledSlice):
         )
         self.network_seconds += time.perf_counter() - t
         if sol is None:
-            return super().solve()
+            return self._highs()
         x = np.concatenate([sol.flow, sol.delivery])
         row_dual = np.empty(len(self._balance))
         row_dual[self._balance] = -sol.potential[self._row_node]
@@ -383,7 +401,7 @@ class NetworkSlice(CompiledSlice):
         if self.certify:
             cert = self.check(x, row_dual, sol.objective)
             if not cert.passed:
-                return super().solve()
+                return self._highs()
             self.last_certificate = cert
         self.solves += 1
         self.network_solves += 1
