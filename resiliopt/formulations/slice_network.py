@@ -178,7 +178,7 @@ def _tree(n, tail, head, cap, x, usable, tiny_c, s, csr_matrix, breadth_first_or
     kids = order[1:]
     cand = np.flatnonzero((pred[rv] == ru) & (rv != s))
     cand = cand[np.lexsort((room[cand], rv[cand]))]
-    last = np.r_[rv[cand][1:] != rv[cand][:-1], True]
+    last = np.r_[rv[cand][1:] != rv[cand][:-1], True][: len(cand)]
     cand = cand[last]  # one per reached node but the root, sorted by node
     pick = cand[np.searchsorted(rv[cand], kids)]
     # levels: BFS order is sorted by depth, and the parents' positions are nondecreasing
