@@ -247,6 +247,9 @@ class SliceResult:
     def to_dict(self) -> dict:
         def rows(df, cols):  # Python values column by column (pandas' to_dict is 4x slower)
             columns = [df[c].tolist() for c in cols]
+            if len(cols) == 3:  # a dict display per row: twice as fast as dict(zip(...)) (city size)
+                k0, k1, k2 = cols
+                return [{k0: a, k1: b, k2: c} for a, b, c in zip(*columns, strict=True)]
             return [dict(zip(cols, v, strict=True)) for v in zip(*columns, strict=True)]
 
         out = {

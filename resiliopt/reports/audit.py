@@ -101,11 +101,16 @@ def _input_certificate_lines(res: SliceResult) -> list[str]:
     ]
 
 
+#: how the summary names each solver of a slice (the network route: docs/solvers.md, "City size")
+_SOLVER = {"highs": "HiGHS", "network": "network route,"}
+
+
 def summary_markdown(res: SliceResult, tables: dict[str, pd.DataFrame] | None = None) -> str:
     """The audit's Markdown summary (``tables``: :func:`audit_tables` of ``res``, if at hand)."""
     d = res.data
     lines = [f"# Audit of slice `{d.name}`", ""]
-    lines += [f"- status: **{res.status}**", f"- solver: HiGHS {res.solution.solver_version}"]
+    solver = _SOLVER.get(res.solution.solver, res.solution.solver)
+    lines += [f"- status: **{res.status}**", f"- solver: {solver} {res.solution.solver_version}"]
     if not res.solution.optimal:
         return "\n".join(lines) + "\n"
     lines += [f"- proven optimal (HiGHS optimal, both certificates pass, networkx agrees): **{res.passed}**"]
