@@ -49,8 +49,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from resiliopt.formulations.slice_compiled import CompiledSlice
+from resiliopt.solvers.highs import lp_solution
 
 #: a plain slice with at least this many arcs is solved by the network route by default (the
 #: one-slice ``solve_slice(method="auto")`` and the Monte Carlo's :func:`compiled_slice`);
@@ -76,23 +78,15 @@ class NetworkSolution:
 
 def index_slice(data) -> tuple[list, np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Node list and integer arrays of a slice's tables: ``(nodes, tail, head, gnode, s, t)``."""
-    import pandas as pd
-
+    tails = data.arcs["from"].to_numpy(dtype=object)  # object arrays: hashed at C speed
+    heads = data.arcs["to"].to_numpy(dtype=object)
+    gnodes = data.groups["node"].to_numpy(dtype=object)
     names = pd.Index(
-        pd.unique(
-            np.concatenate(
-                [
-                    [data.source, data.sink],
-                    data.arcs["from"].to_numpy(dtype=object),
-                    data.arcs["to"].to_numpy(dtype=object),
-                    data.groups["node"].to_numpy(dtype=object),
-                ]
-            )
-        )
+        pd.unique(np.concatenate([np.array([data.source, data.sink], dtype=object), tails, heads, gnodes]))
     )
-    tail = names.get_indexer(data.arcs["from"]).astype(np.int64)
-    head = names.get_indexer(data.arcs["to"]).astype(np.int64)
-    gnode = names.get_indexer(data.groups["node"]).astype(np.int64)
+    tail = names.get_indexer(tails).astype(np.int64)
+    head = names.get_indexer(heads).astype(np.int64)
+    gnode = names.get_indexer(gnodes).astype(np.int64)
     return list(names), tail, head, gnode, 0, 1
 
 
@@ -300,10 +294,8 @@ def network_solution(data, lp, meta: dict | None = None):
     (``-p_v`` on the balance row of v, :math:`\\lambda` on the TR row), reduced costs
     :math:`c - A^\\top y`, and the matrix certificate computed from ``lp``. None where the route
     does not apply or gives up."""
-    import pandas as pd
-
-    from resiliopt.solvers.highs import lp_solution
-
+    if data.source == data.sink:
+        return None
     nodes, tail, head, gnode, s, t = index_slice(data)
     sol = solve_network(
         len(nodes),
@@ -347,8 +339,8 @@ class NetworkSlice(CompiledSlice):
         super().__init__(data, certify=certify)
         if self._user is not None:
             raise ValueError("the network route solves plain slices only (no user constraints)")
-        import pandas as pd
-
+        if data.source == data.sink:
+            raise ValueError("the network route needs a source and a sink that differ")
         nodes, self._tail, self._head, self._gnode, self._s, self._t = index_slice(data)
         self._n = len(nodes)
         balance = np.asarray(self.lp.row_component) == "node_balance"
@@ -411,6 +403,7 @@ class NetworkSlice(CompiledSlice):
 def compiled_slice(data, certify: bool = True) -> CompiledSlice:
     """The compiled slice for the Monte Carlo: :class:`NetworkSlice` for a plain slice with at
     least :data:`NETWORK_MIN_ARCS` arcs, else :class:`CompiledSlice` (HiGHS, warm)."""
-    if not data.constraints and data.extension is None and len(data.arcs) >= NETWORK_MIN_ARCS:
+    plain = not data.constraints and data.extension is None and data.source != data.sink
+    if plain and len(data.arcs) >= NETWORK_MIN_ARCS:
         return NetworkSlice(data, certify=certify)
     return CompiledSlice(data, certify=certify)
