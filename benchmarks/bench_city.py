@@ -33,9 +33,12 @@ side by side in one run.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as every resiliopt command (resiliopt/__init__.py)
+
+import argparse  # noqa: E402 (after the BLAS setting, which must precede numpy)
+import json
 import platform
 import subprocess
 import sys
@@ -119,6 +122,7 @@ def main() -> None:
     print(
         f"{platform.node()} | {os.cpu_count()} cores | load {load0[0]:.1f} {load0[1]:.1f} {load0[2]:.1f} | "
         f"Python {platform.python_version()} | HiGHS {highspy.Highs().version()} | "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} | "
         f"{time.strftime('%Y-%m-%d %H:%M')}"
     )
     cli = [sys.executable, "-m", "resiliopt.cli"]

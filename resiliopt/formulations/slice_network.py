@@ -149,7 +149,7 @@ def solve_network(
             if done:
                 break  # every group of the level still reachable got all it asked for
             tree = None  # an arc (or TR) ran out: a new tree
-    obj = float(gain @ y)
+    obj = float(np.sum(gain * y))  # not BLAS: see resiliopt/__init__.py
     pot = _potentials(n, tail, head, cap, x, usable, tiny_c, gnode, demand, gain, y, tiny_d, s, t)
     return NetworkSolution(x, y, pot, float(pot[s]), obj, rounds)
 
