@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from resiliopt.case import load_case
 from resiliopt.formulations.slice_compiled import CompiledSlice
 from resiliopt.formulations.slice_lp import SliceData
-from resiliopt.formulations.slice_network import NETWORK_MIN_ARCS, NetworkSlice, compiled_slice
+from resiliopt.formulations.slice_network import MAX_LEVELS, NETWORK_MIN_ARCS, NetworkSlice, compiled_slice
 from resiliopt.logistics import load_slice, solve_slice
 from resiliopt.simulation.engine import run_scenario
 from resiliopt.simulation.scenario import RecoveryState, case_model, sample_scenario
@@ -171,3 +171,11 @@ def test_monte_carlo_network_slice_same_optimum_every_slice(case):
         run_scenario(cm, 3, i, 120, net)
     assert net.compared == net.network_solves == net.solves > 0  # every slice on the route
     assert net.last_certificate is not None and net.last_certificate.passed
+
+
+def test_too_many_distinct_gains_go_to_highs():
+    k = MAX_LEVELS + 1
+    d = _slice([("RR", "v", 1.0)], [("v", 0.01, 1.0 + i) for i in range(k)], 10)
+    res, ref = solve_slice(d, method="network"), solve_slice(d, method="simplex")
+    assert res.solution.solver == "highs" and res.passed
+    assert res.objective == pytest.approx(ref.objective, rel=1e-12)

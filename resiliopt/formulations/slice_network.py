@@ -60,6 +60,9 @@ from resiliopt.solvers.highs import lp_solution
 NETWORK_MIN_ARCS = 10_000
 #: rounds (breadth-first trees) after which the network route gives up (HiGHS then solves)
 MAX_ROUNDS = 400
+#: distinct positive gains (levels) beyond which the route gives up: each level costs at least
+#: one push along a tree, so thousands of distinct gains are HiGHS's job
+MAX_LEVELS = 256
 #: room or demand below this share of its own size counts as none
 EPS = 1e-12
 
@@ -106,7 +109,7 @@ def solve_network(
 
     Returns None where the route does not apply (an arc into the source or out of the sink, a
     group on the source or the sink, data not finite or negative) or gives up
-    (:data:`MAX_ROUNDS`): solve by HiGHS then.
+    (:data:`MAX_ROUNDS`, :data:`MAX_LEVELS`): solve by HiGHS then.
     """
     from scipy.sparse import csr_matrix  # scipy on use: 0.3-0.7 s of start-up, large slices only
     from scipy.sparse.csgraph import breadth_first_order
@@ -134,6 +137,8 @@ def solve_network(
     tiny_d = EPS * (1.0 + demand)
     tr_left = tr
     levels = np.unique(gain[left > 0])[::-1]
+    if len(levels) > MAX_LEVELS:
+        return None
     rounds = 0
     tree = None
     for g in levels:
