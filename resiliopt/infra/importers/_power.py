@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from resiliopt.errors import InputError
-from resiliopt.infra.importers._common import Imported, Report, num
+from resiliopt.infra.importers._common import Imported, Report, check_layer_name, check_quantity, num
 
 BRANCH_SIDE = [
     "layer",
@@ -67,6 +67,14 @@ def layout_xy(bus_ids: list[str], edges: list[tuple[str, str]]) -> dict[str, tup
     x0, y0 = min(xs), min(ys)
     s = max(max(xs) - x0, max(ys) - y0) or 1.0
     return {b: (num((pos[b][0] - x0) / s, 4), num((pos[b][1] - y0) / s, 4)) for b in bus_ids}
+
+
+def check_options(layer: str, zero_rating: float | None, layout: str) -> None:
+    """The options of a power import, checked before the file is read."""
+    check_layer_name(layer)
+    check_quantity(zero_rating, "--zero-rating")
+    if layout not in LAYOUTS:
+        raise InputError(f"layout must be one of {', '.join(LAYOUTS)} (got {layout!r})", location="--layout")
 
 
 def grid_to_case(

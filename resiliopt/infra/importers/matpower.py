@@ -20,7 +20,7 @@ from pathlib import Path
 
 from resiliopt.errors import InputError
 from resiliopt.infra.importers._common import Imported, Report, source_lines
-from resiliopt.infra.importers._power import Grid, grid_to_case
+from resiliopt.infra.importers._power import Grid, check_options, grid_to_case
 
 MIN_COLS = {"bus": 13, "gen": 10, "branch": 11}
 _OPEN = re.compile(r"^\s*mpc\.(\w+)\s*=\s*([\[{])")
@@ -184,6 +184,7 @@ def import_matpower(
 ) -> Imported:
     """Read a MATPOWER ``.m`` case into an :class:`Imported` power layer."""
     path = Path(path)
+    check_options(layer, zero_rating, layout)
     if not path.is_file():
         raise InputError("file not found", path)
     grid = read_matpower(path)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from resiliopt.errors import InputError
 from resiliopt.infra.importers._common import Imported, Report, source_lines
-from resiliopt.infra.importers._power import Grid, grid_to_case
+from resiliopt.infra.importers._power import Grid, check_options, grid_to_case
 
 READ = {"bus", "bus_geodata", "load", "gen", "sgen", "ext_grid", "line", "trafo", "switch", "line_geodata"}
 
@@ -260,6 +260,7 @@ def import_pandapower_json(
 ) -> Imported:
     """Read a pandapower JSON net into an :class:`Imported` power layer (module docstring)."""
     path = Path(path)
+    check_options(layer, zero_rating, layout)
     if not path.is_file():
         raise InputError("file not found", path)
     rep = Report(title=f"Power layer {layer!r} imported from {path.name} (pandapower JSON)")
