@@ -67,9 +67,10 @@ class Nearest:
                 f"expected DEPENDEE_LAYER[:TYPE],DEPENDER_LAYER[:TYPE] (got {spec!r})", location="--nearest"
             )
         (el, _, et), (rl, _, rt) = (p.partition(":") for p in parts)
-        if el == rl:
+        if el == rl and (not et or not rt or et == rt):  # a node would be its own nearest dependee
             raise InputError(
-                f"{spec!r} couples layer {el!r} to itself: a dependency joins two layers",
+                f"{spec!r} couples nodes of layer {el!r} to themselves: within one layer give two "
+                "different node types (e.g. power:bus,power:generator)",
                 location="--nearest",
             )
         if frame not in FRAMES:
