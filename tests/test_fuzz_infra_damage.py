@@ -21,9 +21,9 @@ command or option is covered without editing this file) gets a table of values g
 its type (words where numbers belong, nan, inf, -1, 1e309, empty, huge integers, unknown layers,
 malformed compound values): each run exits 2 with one line naming the option and the value, no
 traceback, nothing written; or exits 0 with an answer that passes its checks. Values that are
-nonsense whatever the case (``nonsense`` in :func:`option_values`) may not exit 0. What the fuzz
-found mishandled in files outside this suite's remit is listed in ``KNOWN_OUTSIDE`` (strict
-xfails: each must be removed when fixed).
+nonsense whatever the case (``nonsense`` in :func:`option_values`) may not exit 0. Every value
+runs (none is set aside as known-mishandled); the importers' option rules (bounded numbers,
+layer names, --nearest-only options) have their own tests below.
 """
 
 from __future__ import annotations
@@ -834,51 +834,6 @@ def check_option_value(run_cli, inputs, tmp_path: Path, name: str, option: str, 
     assert _tree(tmp_path) == before, (hint, "a refused run wrote something")
 
 
-#: values of options that the fuzz found mishandled in files this suite's author does not own
-#: (reported to the lead; each entry is a strict xfail below, so it must be removed once fixed)
-KNOWN_OUTSIDE: dict = {}
-IMPORT_TMP = (
-    "resiliopt/cli/infra_import.py + infra/importers.py: the value makes a quantity beyond 1e12 (or an empty "
-    "name); the importer writes the case into its temporary folder and the validation names that hidden "
-    "file (.OUT.xxxx.tmp/links.csv ...) on several lines, not the option and its value"
-)
-KNOWN_OUTSIDE |= {
-    ("import water", "--max-velocity", "1e300"): IMPORT_TMP,
-    ("import water", "--reservoir-supply", "1e300"): IMPORT_TMP,
-    ("import power", "--zero-rating", "1e300"): IMPORT_TMP,
-    ("import water", "--layer", ""): IMPORT_TMP,
-    ("import water", "--layer", " "): IMPORT_TMP,
-    ("import power", "--layer", ""): IMPORT_TMP,
-    ("import power", "--layer", " "): IMPORT_TMP,
-    ("import couple", "--nearest", "power:bus,power:bus"): IMPORT_TMP,
-}
-LAYER_NAME = (
-    "resiliopt/case/infra_schema.py (and the importers' --layer): a layer name may hold ':' or ',', which "
-    "--fail KIND:LAYER:ID and --service-layers A,B cannot name; the import is accepted"
-)
-IGNORED = (
-    "resiliopt/cli/infra_import.py: couple's --frame and --type are read only with --nearest, so a wrong "
-    "value next to --table alone is accepted silently (exit 0); a parse-time Choice would refuse it"
-)
-KNOWN_OUTSIDE |= {
-    ("import water", "--layer", "a:b"): LAYER_NAME,
-    ("import water", "--layer", "a,b"): LAYER_NAME,
-    ("import power", "--layer", "a:b"): LAYER_NAME,
-    ("import power", "--layer", "a,b"): LAYER_NAME,
-    ("import couple", "--frame", "nope"): IGNORED,
-    ("import couple", "--frame", ""): IGNORED,
-    ("import couple", "--frame", "SAME"): IGNORED,
-    ("import couple", "--type", ""): IGNORED,
-    ("import couple", "--type", "nope"): IGNORED,
-}
-#: not run at all (it exhausts the memory): its parser is tested instead
-KNOWN_MEMORY = {
-    ("import water", "--horizon-hours", "1e300"): "resiliopt/cli/infra_import.py: --horizon-hours has no "
-    "upper bound; 1e9 or 1e300 makes the importer allocate without end (a MemoryError traceback after "
-    "minutes, or the process killed by the system)",
-}
-
-
 @pytest.mark.parametrize("name, option", OPTION_CASES, ids=[f"{n} {o}" for n, o in OPTION_CASES])
 def test_option_values(run_cli, inputs, tmp_path, name, option):
     cmd = dict(infra_commands())[name]
@@ -886,29 +841,99 @@ def test_option_values(run_cli, inputs, tmp_path, name, option):
     work = tmp_path / "work"
     work.mkdir()
     for value, nonsense in option_values(cmd, p, work):
-        if (name, option, value) not in KNOWN_OUTSIDE | KNOWN_MEMORY:
-            check_option_value(run_cli, inputs, tmp_path, name, option, value, nonsense)
+        check_option_value(run_cli, inputs, tmp_path, name, option, value, nonsense)
 
 
-@pytest.mark.parametrize("key", sorted(KNOWN_OUTSIDE), ids=[" ".join(k) for k in sorted(KNOWN_OUTSIDE)])
-def test_known_mishandled_options_outside_these_files(run_cli, inputs, tmp_path, key, request):
-    request.node.add_marker(pytest.mark.xfail(strict=True, reason=KNOWN_OUTSIDE[key]))
-    name, option, value = key
-    cmd = dict(infra_commands())[name]
-    p = next(q for q in cmd.params if q.opts[0] == option)
-    work = tmp_path / "work"
-    work.mkdir()
-    nonsense = dict(option_values(cmd, p, work)).get(value, True)
-    check_option_value(run_cli, inputs, tmp_path, name, option, value, nonsense)
-
-
-@pytest.mark.xfail(strict=True, reason=next(iter(KNOWN_MEMORY.values())))
-def test_an_import_horizon_is_bounded():
-    """Refused while the command line is read, as every number option of ``infra`` is (the run
-    itself is not tried here: it takes all the memory it can get)."""
-    ((name, option, value),) = KNOWN_MEMORY
-    cmd = dict(infra_commands())[name]
-    p = next(q for q in cmd.params if q.opts[0] == option)
+@pytest.mark.parametrize("value", ["1e9", "1e300", "8760.5"])
+def test_an_import_horizon_is_bounded(tmp_path, value):
+    """Refused while the command line is read, as every number option of ``infra`` is: an
+    unbounded horizon made the importer average patterns over ever more steps until the memory
+    ran out. The library refuses it too, before reading the file."""
+    cmd = dict(infra_commands())["import water"]
+    p = next(q for q in cmd.params if q.opts[0] == "--horizon-hours")
     parser = inspect.signature(inspect.unwrap(cmd.callback)).parameters[p.name].default.parser
     with pytest.raises(typer.BadParameter, match=value):
         parser(value)
+    assert parser("8760") == 8760.0
+    with pytest.raises(InputError, match="out of range") as exc:
+        import_water(IMPORT_DATA / "tiny.inp", tmp_path / "out", horizon_hours=float(value))
+    assert exc.value.location == "--horizon-hours"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "options, where",
+    [
+        ({"max_velocity": 1e300}, "--max-velocity"),
+        ({"max_velocity": 100.5}, "--max-velocity"),
+        ({"reservoir_supply": 1e13}, "--reservoir-supply"),
+        ({"layer": ""}, "--layer"),
+        ({"layer": " water"}, "--layer"),
+        ({"layer": "a:b"}, "--layer"),
+        ({"layer": "a,b"}, "--layer"),
+    ],
+)
+def test_the_water_importer_checks_its_options_before_reading(tmp_path, options, where):
+    """The library applies the rules the CLI's option types apply (a Python caller gets them
+    too), before it reads the file: the file here does not exist."""
+    with pytest.raises(InputError) as exc:
+        import_water(tmp_path / "absent.inp", tmp_path / "out", **options)
+    assert exc.value.location == where and "\n" not in str(exc.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "options, where",
+    [({"zero_rating": 1e300}, "--zero-rating"), ({"layer": "a:b"}, "--layer"), ({"layer": " "}, "--layer")],
+)
+def test_the_power_importer_checks_its_options_before_reading(tmp_path, options, where):
+    for suffix in (".m", ".json"):
+        with pytest.raises(InputError) as exc:
+            import_power(tmp_path / f"absent{suffix}", tmp_path / "out", **options)
+        assert exc.value.location == where
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_imported_case_that_breaks_a_rule_names_the_output_not_a_temp_folder(tmp_path):
+    """A mapping that gives a number beyond 1e12 (a huge pipe in the file, say) is refused in
+    one line naming the table, row and column under the output folder; nothing is written."""
+    from resiliopt.infra.importers import import_epanet, write_case
+
+    imp = import_epanet(IMPORT_DATA / "tiny.inp")
+    imp.links[1]["capacity"] = 2e13
+    imp.links[2]["capacity"] = 3e13
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as exc:
+        write_case(imp, out, "infra import water")
+    text = str(exc.value)
+    assert "\n" not in text and ".tmp" not in text and "errors in this file" not in text, text
+    assert exc.value.file == str(out / "links.csv") and "row 2" in exc.value.location, text
+    assert "nothing was written" in text and "1e+12" in text
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("option, value", [("--frame", "box"), ("--type", "cyber"), ("--radius", "5")])
+def test_couple_options_of_nearest_are_refused_without_it(run_cli, inputs, tmp_path, option, value):
+    """--frame, --type and --radius shape the --nearest rules only: given with --table alone
+    they would be ignored, so they are refused (exit 2, one line naming the option)."""
+    base = [inputs["water"], inputs["power"], "--table", inputs["links"], "--out", str(tmp_path / "o")]
+    code, so, se = run_cli("infra", "import", "couple", *base, option, value)
+    line = assert_one_line_refusal(code, so, se, hint=option)
+    assert option in line and "--nearest" in line and value in line, line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_couple_types_are_the_schemas():
+    from resiliopt.case.infra_schema import DEPENDENCY_TYPES
+    from resiliopt.cli.infra_import import DEPENDENCY_TYPE, FRAME
+    from resiliopt.infra.importers.couple import FRAMES
+
+    assert DEPENDENCY_TYPE.values == DEPENDENCY_TYPES and FRAME.values == FRAMES
+
+
+def test_the_cli_bounds_are_the_librarys():
+    from resiliopt.cli import infra_import as cli
+    from resiliopt.infra.importers import epanet
+
+    assert cli.VELOCITY.hi == epanet.MAX_VELOCITY_MAX and cli.HORIZON.hi == epanet.HORIZON_HOURS_MAX
+    assert cli.QUANTITY.hi == opt.QUANTITY_MAX

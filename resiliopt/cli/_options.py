@@ -232,6 +232,20 @@ INFRA_CASE = typer.Argument(
     ..., help="an infra case: bundled name (shelby-indp, shelby-extended), directory or case.yaml"
 )
 
+# --------------------------------------------------------------------------- the damage of infra commands
+INFRA_DAMAGE = typer.Option(None, "--damage", help="a damage scenario of the case, e.g. set0/sce1")
+INFRA_FAIL = typer.Option(
+    None, "--fail", help="a failed element KIND:LAYER:ID, e.g. node:power:18 (repeatable)"
+)
+INFRA_DAMAGE_FILE = typer.Option(None, "--damage-file", help="CSV of failed elements: kind, layer, element")
+INFRA_MAGNITUDE = MAGNITUDE.option(
+    None, "--magnitude", help="draw the damage from the case's failure probabilities of this magnitude"
+)
+INFRA_SEED = SEED.option(0, "--seed", help="seed of the --magnitude draw")
+INFRA_SIMULATION = SCENARIO.option(
+    0, "--simulation", help="index of the --magnitude draw (simulation i of infra simulate)"
+)
+
 FORCE = typer.Option(
     False,
     "--force",

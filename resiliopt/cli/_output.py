@@ -6,8 +6,9 @@ Style comes from :class:`rich.text.Text` spans (:func:`styled`), never from mark
 
 The helpers every command shares live here once: consoles, strict JSON on stdout
 (:func:`print_json`) and in files (:func:`write_json`), a DataFrame's rows as JSON
-(:func:`records`), a DataFrame as a rich table (:func:`df_table`), tables written into an
-output folder (:func:`write_tables`) and a progress bar (:func:`progress`).
+(:func:`records`), a DataFrame as a rich table (:func:`df_table`, :func:`frame_table`), tables
+written into an output folder (:func:`write_tables`) and progress bars (:func:`progress`,
+:func:`first_report_bar`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ if TYPE_CHECKING:  # (pandas is not imported by the CLI's start: a command's lib
 
 __all__ = [
     "df_table",
+    "first_report_bar",
     "fmt",
+    "frame_table",
     "plain_console",
     "print_json",
     "progress",
@@ -107,6 +110,56 @@ def df_table(df: pd.DataFrame, title: str, digits: int = 4) -> Table:
     for _, r in df.iterrows():
         t.add_row(*[fmt(v, digits) for v in r])
     return t
+
+
+def frame_table(
+    df: pd.DataFrame,
+    title: str,
+    cols: list[str] | None = None,
+    most: int | None = None,
+    *,
+    formats: dict[str, str] | None = None,
+    align: bool = True,
+) -> Table:
+    """A rich table of ``df`` (its columns ``cols``, at most ``most`` rows): a float cell by its
+    column's format spec in ``formats`` (default ``.4g``), any other cell by ``str``; with
+    ``align``, numeric columns right-aligned."""
+    formats = formats or {}
+    sel = df[cols] if cols else df
+    cols = list(sel.columns)
+    t = Table(title=title)
+    for c, dtype in zip(cols, sel.dtypes, strict=True):
+        t.add_column(str(c), justify="right" if align and dtype.kind in "if" else "left")
+    for row in (sel if most is None else sel.head(most)).itertuples(index=False):
+        t.add_row(
+            *[
+                format(v, formats.get(c, ".4g")) if isinstance(v, float) else str(v)
+                for c, v in zip(cols, row, strict=True)
+            ]
+        )
+    return t
+
+
+@contextmanager
+def first_report_bar(
+    label: str, enabled: bool, transient: bool, *columns: Any, console: Console
+) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on ``console`` that appears at the first report (after every input check),
+    so a refused input shows its one error line alone; yields ``update(done, total)``."""
+    prog = Progress(TextColumn(label), *columns, console=console, transient=transient, disable=not enabled)
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            prog.start()
+            task = prog.add_task(label, total=total)
+        prog.update(task, completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        prog.stop()
 
 
 @contextmanager

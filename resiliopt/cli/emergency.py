@@ -13,17 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
 from resiliopt.cli import _emergency_options as eopt
 from resiliopt.cli import _options as opt
 from resiliopt.cli import app
-from resiliopt.cli._output import plain_console, print_json
+from resiliopt.cli._output import frame_table, plain_console, print_json
 
 console = plain_console()
 note = plain_console(stderr=True)
@@ -44,14 +43,7 @@ OUT = typer.Option(
 TOP = opt.ROWS.option(10, "--top", help="rows of each ranking")
 
 
-def _table(df: pd.DataFrame, title: str, cols: list[str] | None = None, most: int = 25) -> Table:
-    t = Table(title=title)
-    cols = cols or list(df.columns)
-    for c in cols:
-        t.add_column(str(c))
-    for r in df[cols].head(most).itertuples(index=False):
-        t.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in r])
-    return t
+_table = partial(frame_table, most=25, align=False)  # every emergency table: columns left-aligned
 
 
 @contextmanager

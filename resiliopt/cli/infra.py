@@ -10,16 +10,15 @@ The library is imported inside each command: it loads pandas, Pyomo, HiGHS and n
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
 from rich.table import Table
 
 from resiliopt.cli import _options as opt
 from resiliopt.cli import app, err_console
-from resiliopt.cli._output import plain_console, print_json
+from resiliopt.cli._output import first_report_bar, plain_console, print_json
 
 console = plain_console()
 infra_app = opt.INFRA_APP
@@ -29,16 +28,12 @@ CASE = opt.INFRA_CASE
 JSON = opt.JSON
 
 # --------------------------------------------------------------------------- shared options
-DAMAGE = typer.Option(None, "--damage", help="a damage scenario of the case, e.g. set0/sce1")
-FAIL = typer.Option(None, "--fail", help="a failed element KIND:LAYER:ID, e.g. node:power:18 (repeatable)")
-DAMAGE_FILE = typer.Option(None, "--damage-file", help="CSV of failed elements: kind, layer, element")
-MAGNITUDE = opt.MAGNITUDE.option(
-    None, "--magnitude", help="draw failures from the case's failure probabilities of this magnitude"
-)
-SEED = opt.SEED.option(0, "--seed", help="seed of the --magnitude draw")
-SIMULATION = opt.SCENARIO.option(
-    0, "--simulation", help="index of the --magnitude draw (simulation i of infra simulate)"
-)
+DAMAGE = opt.INFRA_DAMAGE
+FAIL = opt.INFRA_FAIL
+DAMAGE_FILE = opt.INFRA_DAMAGE_FILE
+MAGNITUDE = opt.INFRA_MAGNITUDE
+SEED = opt.INFRA_SEED
+SIMULATION = opt.INFRA_SIMULATION
 K_FAILURES = opt.Number(int, 0, 100, what="a whole number of failures")
 SECONDS = opt.Number(float, 0.0, lo_open=True, what="a finite number of seconds")
 OUT = typer.Option(
@@ -48,28 +43,6 @@ FORMAT = opt.Choice("parquet", "csv").option("parquet", "--format", help="table 
 WEIGHTS = opt.Choice("share", "unit", "penalty").option(
     "share", "--weights", help="served-demand weights: share (1/layer demand), unit, penalty"
 )
-
-
-@contextmanager
-def _progress(label: str, enabled: bool, transient: bool, *columns):
-    """A progress bar on stderr that appears at the first report (after every input check),
-    so a refused input shows its one error line alone; yields ``update(done, total)``."""
-    prog = Progress(
-        TextColumn(label), *columns, console=err_console, transient=transient, disable=not enabled
-    )
-    task = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal task
-        if task is None:
-            prog.start()
-            task = prog.add_task(label, total=total)
-        prog.update(task, completed=done, total=total)
-
-    try:
-        yield update
-    finally:
-        prog.stop()
 
 
 def _source(damage, fail, damage_file, magnitude, seed, simulation=0):
@@ -255,7 +228,7 @@ def criticality_cmd(
     from resiliopt.infra.runs import criticality_run
 
     bar = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with _progress("N-1", err_console.is_terminal, True, *bar) as update:
+    with first_report_bar("N-1", err_console.is_terminal, True, *bar, console=err_console) as update:
         run = criticality_run(case, k, candidates, weights, top, time_limit, out, fmt, force, progress=update)
     if as_json:
         print_json(run.to_dict())

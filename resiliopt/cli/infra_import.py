@@ -24,6 +24,27 @@ opt.INFRA_APP.add_typer(import_app, name="import")
 OUT = typer.Option(..., "--out", help="output folder (written whole, with import.md)")
 NAME = typer.Option(None, "--name", help="case name (default: the file's stem)")
 POSITIVE = opt.Number(float, 0, lo_open=True, what="a positive number")
+QUANTITY = opt.Number(float, 0, opt.QUANTITY_MAX, lo_open=True, what="a positive number")
+#: bounds of the library (resiliopt.infra.importers.epanet; docs/import.md), checked while parsing
+VELOCITY = opt.Number(float, 0, 100.0, lo_open=True, what="a positive velocity (m/s)")
+HORIZON = opt.Number(float, 0, 8760.0, lo_open=True, what="a positive number of hours")
+FRAME = opt.Choice("same", "box")
+DEPENDENCY_TYPE = opt.Choice("physical", "cyber", "geographic", "logical")  # infra_schema.DEPENDENCY_TYPES
+
+
+def layer_name(raw: object) -> str:
+    """``--layer``: the importers' rule (not blank, no ':' or ','), checked while parsing."""
+    # lazy: the importers load the case library (slow to import); only `infra import` pays it
+    from resiliopt.errors import InputError
+    from resiliopt.infra.importers._common import check_layer_name
+
+    try:
+        return check_layer_name(raw)
+    except InputError as exc:
+        raise typer.BadParameter(exc.message) from None
+
+
+LAYER = {"parser": layer_name, "metavar": "NAME", "help": "layer name (no ':' or ',')"}
 
 
 def _show(summary: dict) -> None:
@@ -43,7 +64,7 @@ def water_cmd(
     file: Path = typer.Argument(..., help="EPANET input file (.inp)"),
     out: Path = OUT,
     max_velocity: float = typer.Option(
-        3.0, "--max-velocity", parser=POSITIVE, metavar="M/S", help="pipe capacity = pi/4 D^2 x this velocity"
+        3.0, "--max-velocity", parser=VELOCITY, metavar="M/S", help="pipe capacity = pi/4 D^2 x this velocity"
     ),
     pattern: str = typer.Option(
         "mean", "--pattern", help="demand rule: mean | base | peak pattern multiplier"
@@ -51,17 +72,17 @@ def water_cmd(
     horizon: float = typer.Option(
         24.0,
         "--horizon-hours",
-        parser=POSITIVE,
+        parser=HORIZON,
         metavar="H",
         help="pattern averaging and tank-supply horizon",
     ),
     reservoir_supply: float = typer.Option(
-        None, "--reservoir-supply", parser=POSITIVE, metavar="L/S", help="default: the total demand"
+        None, "--reservoir-supply", parser=QUANTITY, metavar="L/S", help="default: the total demand"
     ),
     keep_controlled: bool = typer.Option(
         False, "--keep-controlled", help="keep pipes closed at the start that a control may open"
     ),
-    layer: str = typer.Option("water", "--layer", help="layer name"),
+    layer: str = typer.Option("water", "--layer", **LAYER),
     name: str = NAME,
     force: bool = opt.FORCE,
 ) -> None:
@@ -99,14 +120,14 @@ def power_cmd(
     zero_rating: float = typer.Option(
         None,
         "--zero-rating",
-        parser=POSITIVE,
+        parser=QUANTITY,
         metavar="MW",
         help="capacity of a branch rated 0 (default: total in-service Pmax)",
     ),
     layout: str = typer.Option(
         "none", "--layout", help="none | kamada-kawai (synthetic bus coordinates when the file has none)"
     ),
-    layer: str = typer.Option("power", "--layer", help="layer name"),
+    layer: str = typer.Option("power", "--layer", **LAYER),
     name: str = NAME,
     force: bool = opt.FORCE,
 ) -> None:
@@ -144,10 +165,12 @@ def couple_cmd(
         metavar="DIST",
         help="largest distance of a nearest coupling (depender layer's units; default: no limit)",
     ),
-    frame: str = typer.Option(
-        "same", "--frame", help="same | box (map the dependee layer onto the depender's box)"
+    frame: str = FRAME.option(
+        None, "--frame", help="with --nearest: same | box (map the dependee layer onto the depender's box)"
     ),
-    dep_type: str = typer.Option("physical", "--type", help="type of the nearest-coordinate dependencies"),
+    dep_type: str = DEPENDENCY_TYPE.option(
+        None, "--type", help="with --nearest: type of the nearest-coordinate dependencies (default physical)"
+    ),
     name: str = typer.Option(None, "--name", help="case name (default: the names joined by '-')"),
     force: bool = opt.FORCE,
 ) -> None:
@@ -162,5 +185,17 @@ def couple_cmd(
     # lazy: the importers load WNTR / matpowercaseframes and the case library (slow to import)
     from resiliopt.infra.importers import Nearest, import_couple
 
+    if not nearest:
+        given = [
+            (o, v)
+            for o, v in (("--radius", radius), ("--frame", frame), ("--type", dep_type))
+            if v is not None
+        ]
+        if given:
+            o, v = given[0]
+            raise typer.BadParameter(
+                f"{v!r} is given without --nearest, the only rule it applies to", param_hint=o
+            )
+    frame, dep_type = frame or "same", dep_type or "physical"
     rules = [Nearest.parse(s, math.inf if radius is None else radius, frame, dep_type) for s in nearest or []]
     _show(import_couple([first, second], out, table=table, nearest=rules, name=name, force=force))

@@ -8,23 +8,15 @@ which every other ``resiliopt`` command (and ``--help``) would pay otherwise.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from resiliopt.cli import _options as opt
 from resiliopt.cli import err_console
-from resiliopt.cli._output import plain_console, print_json
+from resiliopt.cli._output import first_report_bar, plain_console, print_json
 
 console = plain_console()
 infra_app = opt.INFRA_APP
@@ -58,28 +50,6 @@ BACKUP = typer.Option(
 SOLVER = opt.Choice("highs", "scip").option("highs", "--solver", help="MIP solver")
 
 
-@contextmanager
-def _progress(label: str, enabled: bool, transient: bool, *columns):
-    """A progress bar on stderr that appears at the first report (after every input check),
-    so a refused input shows its one error line alone; yields ``update(done, total)``."""
-    prog = Progress(
-        TextColumn(label), *columns, console=err_console, transient=transient, disable=not enabled
-    )
-    task = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal task
-        if task is None:
-            prog.start()
-            task = prog.add_task(label, total=total)
-        prog.update(task, completed=done, total=total)
-
-    try:
-        yield update
-    finally:
-        prog.stop()
-
-
 def _reading(reading, arc_model, service_layers, dependency_rule, tier1_share=None, backups=None) -> dict:
     return {
         "reading": reading,
@@ -94,17 +64,11 @@ def _reading(reading, arc_model, service_layers, dependency_rule, tier1_share=No
 @infra_app.command("restore")
 def restore_cmd(
     case: str = opt.INFRA_CASE,
-    damage: str = typer.Option(None, "--damage", help="a damage scenario of the case, e.g. set0/sce1"),
-    damage_file: Path = typer.Option(
-        None, "--damage-file", help="CSV of failed elements: kind, layer, element"
-    ),
-    magnitude: float = opt.MAGNITUDE.option(
-        None, "--magnitude", help="draw the damage from the case's failure probabilities of this magnitude"
-    ),
-    seed: int = opt.SEED.option(0, "--seed", help="seed of the damage draw (with --magnitude)"),
-    simulation: int = opt.SCENARIO.option(
-        0, "--simulation", help="index of the draw (with --magnitude; simulation i of infra simulate)"
-    ),
+    damage: str = opt.INFRA_DAMAGE,
+    damage_file: Path = opt.INFRA_DAMAGE_FILE,
+    magnitude: float = opt.INFRA_MAGNITUDE,
+    seed: int = opt.INFRA_SEED,
+    simulation: int = opt.INFRA_SIMULATION,
     method: str = opt.Choice("iterative", "td").option(
         "iterative", "--method", help="iterative (INDP, one period at a time) | td"
     ),
@@ -228,7 +192,9 @@ def simulate_cmd(
     from resiliopt.infra.indp_runs import simulate_run
 
     bar = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
-    with _progress("simulations", not (no_progress or as_json), False, *bar) as update:
+    with first_report_bar(
+        "simulations", not (no_progress or as_json), False, *bar, console=err_console
+    ) as update:
         run = simulate_run(
             case, list(magnitudes), list(v), simulations, seed, out, workers, scheduler,
             _reading(reading, arc_model, service_layers, dependency_rule), solver, published,

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from resiliopt._atomic import check_output_dir
 from resiliopt.cli import _options as opt
 from resiliopt.cli import app
-from resiliopt.cli._output import plain_console, print_json
+from resiliopt.cli._output import frame_table, plain_console, print_json
 from resiliopt.errors import InputError
 
 if TYPE_CHECKING:  # imported when the command runs
@@ -71,22 +70,6 @@ def _cats(spec: str | None) -> list[str] | None:
     if spec is None:
         return None
     return [c.strip() for c in spec.split(",") if c.strip()]
-
-
-def _table(title: str, df, formats: dict[str, str] | None = None) -> Table:
-    formats = formats or {}
-    t = Table(title=title)
-    for c in df.columns:
-        t.add_column(str(c), justify="right" if df[c].dtype.kind in "if" else "left")
-    for row in df.itertuples(index=False):
-        cells = []
-        for c, v in zip(df.columns, row, strict=True):
-            if isinstance(v, float):
-                cells.append(format(v, formats.get(c, ".4g")))
-            else:
-                cells.append(str(v))
-        t.add_row(*cells)
-    return t
 
 
 @app.command("retrofit")
@@ -184,8 +167,8 @@ def retrofit(
 
 def _print_paper(res: RetrofitResult) -> None:
     df = res.tables["table3"].rename(columns=T3_HEADERS)
-    console.print(_table("Paper Table 3 against the toolkit (billion CNY)", df))
-    console.print(_table("F_C right after the earthquake", res.tables["table3_summary"]))
+    console.print(frame_table(df, "Paper Table 3 against the toolkit (billion CNY)"))
+    console.print(frame_table(res.tables["table3_summary"], "F_C right after the earthquake"))
 
 
 def _print_sweep(res: RetrofitResult) -> None:
@@ -203,13 +186,13 @@ def _print_sweep(res: RetrofitResult) -> None:
         "F_C right after the earthquake by budget (exact: proven global optimum, SCIP; "
         "gap_exact = bound - exact)"
     )
-    console.print(_table(title, shown, fmt))
+    console.print(frame_table(shown, title, formats=fmt))
 
 
 def _print_plan(res: RetrofitResult, target_fc, target_month_fc, scenarios) -> None:
     plan = res.plan
     steps = plan.steps.rename(columns=PLAN_HEADERS)
-    console.print(_table(f"Retrofit plan ({plan.method}, budget {plan.budget:g} billion CNY)", steps))
+    console.print(frame_table(steps, f"Retrofit plan ({plan.method}, budget {plan.budget:g} billion CNY)"))
     console.print(
         f"F_C right after the earthquake: before {plan.fc_before:.4f}, after {plan.fc_after:.4f}; "
         f"cost {plan.cost:.3f} billion CNY"
@@ -225,10 +208,10 @@ def _print_plan(res: RetrofitResult, target_fc, target_month_fc, scenarios) -> N
     if res.history is not None:
         met = plan.info["month_target_met"]
         title = f"Initial F_C raised step by step; median F_C after 30 days ({scenarios} scenarios)"
-        console.print(_table(title, res.history))
+        console.print(frame_table(res.history, title))
         console.print(f"target median F_C one month after {target_month_fc:g}: {'met' if met else 'NOT met'}")
     z = plan.z_start[list(Z_HEADERS)].rename(columns=Z_HEADERS)
-    console.print(_table("Z of every candidate at the start (F_C per billion CNY)", z))
+    console.print(frame_table(z, "Z of every candidate at the start (F_C per billion CNY)"))
 
 
 def _proof_line(plan) -> str | None:
@@ -263,8 +246,8 @@ def _print_bridges(res: RetrofitResult, eval_scenarios: int) -> None:
     )
     console.print("  " + (", ".join(plan.upgraded) or "none"))
     console.print(
-        _table(
-            f"Out of sample: {eval_scenarios} scenarios not used to choose (day-0 slice LP)",
+        frame_table(
             plan.evaluation.rename(columns=EVAL_HEADERS),
+            f"Out of sample: {eval_scenarios} scenarios not used to choose (day-0 slice LP)",
         )
     )

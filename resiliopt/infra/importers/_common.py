@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,38 @@ LINK_COLUMNS = [
 ]
 DEP_COLUMNS = ["dependee_layer", "dependee", "depender_layer", "depender", "type", "loss"]
 DIGITS = 6  # significant decimals of every number written
+#: the largest quantity an option may give (a supply, a rating): the 1e12 of every input file
+QUANTITY_MAX = 1e12
+#: characters a layer name must not hold: ``--fail KIND:LAYER:ID`` and ``--service-layers A,B``
+#: separate with them
+LAYER_SEPARATORS = ":,"
+
+
+def check_layer_name(name: object, where: str = "--layer") -> str:
+    """A layer name as an importer writes it: not blank, no leading or trailing blanks, and
+    none of :data:`LAYER_SEPARATORS` (returned as given, else an InputError at ``where``)."""
+    text = str(name)
+    if not text.strip():
+        raise InputError(f"{text!r} is not a layer name: it is empty", location=where)
+    if text != text.strip():
+        raise InputError(f"{text!r} is not a layer name: it starts or ends with a blank", location=where)
+    bad = [c for c in LAYER_SEPARATORS if c in text]
+    if bad:
+        raise InputError(
+            f"{text!r} is not a layer name: it holds {' and '.join(map(repr, bad))} "
+            "(which --fail KIND:LAYER:ID and layer lists A,B use as separators)",
+            location=where,
+        )
+    return text
+
+
+def check_quantity(value: float | None, where: str, lo: float = 0.0, hi: float = QUANTITY_MAX) -> None:
+    """An option's number: None (its default) or finite with ``lo < value <= hi``."""
+    if value is None:
+        return
+    v = float(value)
+    if not (math.isfinite(v) and lo < v <= hi):
+        raise InputError(f"{value!r} is out of range: must be > {lo:g} and <= {hi:g}", location=where)
 
 
 def num(v: float | None, digits: int = DIGITS) -> float | int | None:
@@ -183,9 +216,11 @@ def write_case(imp: Imported, out: str | Path, command: str, force: bool = False
         try:
             case = load_infra_case(tmp / "case.yaml")
         except InputError as exc:  # a mapping rule broke the format: say so, not a temp path
+            first = re.sub(r" \[\d+ errors( in this file)?\]$", "", (exc.message or "").split("\n")[0])
+            file = Path(out) / Path(exc.file).name if exc.file else Path(out)
             raise InputError(
-                f"the imported case is not valid ({exc.message})", exc.file, exc.location
-            ) from exc
+                f"the imported case would not be valid, so nothing was written: {first}", file, exc.location
+            ) from None
         summary = case.summary()
     summary["path"] = str(out)
     summary["dropped"] = len(imp.report.dropped)

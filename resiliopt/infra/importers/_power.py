@@ -19,11 +19,19 @@ The branch reactance (per unit on the system base) is kept in the side table
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from resiliopt.errors import InputError
-from resiliopt.infra.importers._common import Imported, Report, num
+from resiliopt.infra.importers._common import (
+    Imported,
+    Report,
+    check_layer_name,
+    check_quantity,
+    num,
+    source_lines,
+)
 
 BRANCH_SIDE = [
     "layer",
@@ -67,6 +75,49 @@ def layout_xy(bus_ids: list[str], edges: list[tuple[str, str]]) -> dict[str, tup
     x0, y0 = min(xs), min(ys)
     s = max(max(xs) - x0, max(ys) - y0) or 1.0
     return {b: (num((pos[b][0] - x0) / s, 4), num((pos[b][1] - y0) / s, 4)) for b in bus_ids}
+
+
+def check_options(layer: str, zero_rating: float | None, layout: str) -> None:
+    """The options of a power import, checked before the file is read."""
+    check_layer_name(layer)
+    check_quantity(zero_rating, "--zero-rating")
+    if layout not in LAYOUTS:
+        raise InputError(f"layout must be one of {', '.join(LAYOUTS)} (got {layout!r})", location="--layout")
+
+
+def import_grid(
+    path: str | Path,
+    read: Callable[[Path, Report], Grid],
+    what: str,
+    reader: str,
+    base_note: str,
+    *,
+    layer: str,
+    zero_rating: float | None,
+    layout: str,
+    name: str | None,
+) -> Imported:
+    """Check the options, read the file with ``read`` (a format's reader) and map the grid:
+    what every power importer does, with ``what`` (the format), ``reader`` (how it is read) and
+    ``base_note`` (after the system base) for import.md."""
+    path = Path(path)
+    check_options(layer, zero_rating, layout)
+    if not path.is_file():
+        raise InputError("file not found", path)
+    rep = Report(title=f"Power layer {layer!r} imported from {path.name} ({what})")
+    rep.source = source_lines(path, reader)
+    grid = read(path, rep)
+    rep.source.append(f"- system base: {grid.base_mva} MVA{base_note}")
+    return grid_to_case(
+        grid,
+        path,
+        rep,
+        layer=layer,
+        zero_rating=zero_rating,
+        layout=layout,
+        name=name or path.stem,
+        what=what,
+    )
 
 
 def grid_to_case(

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from resiliopt._tables import read_csv
 from resiliopt.case.infra import load_infra_case
-from resiliopt.case.infra_schema import Dependency
+from resiliopt.case.infra_schema import DEPENDENCY_TYPES, Dependency
 from resiliopt.errors import InputError
 from resiliopt.infra.importers._common import (
     DEP_COLUMNS,
@@ -67,6 +67,18 @@ class Nearest:
                 f"expected DEPENDEE_LAYER[:TYPE],DEPENDER_LAYER[:TYPE] (got {spec!r})", location="--nearest"
             )
         (el, _, et), (rl, _, rt) = (p.partition(":") for p in parts)
+        if el == rl and (not et or not rt or et == rt):  # a node would be its own nearest dependee
+            raise InputError(
+                f"{spec!r} couples nodes of layer {el!r} to themselves: within one layer give two "
+                "different node types (e.g. power:bus,power:generator)",
+                location="--nearest",
+            )
+        if frame not in FRAMES:
+            raise InputError(f"frame must be one of {', '.join(FRAMES)} (got {frame!r})", location="--frame")
+        if type not in DEPENDENCY_TYPES:
+            raise InputError(
+                f"type must be one of {', '.join(DEPENDENCY_TYPES)} (got {type!r})", location="--type"
+            )
         return cls(el, rl, et or None, rt or None, radius, frame, type)
 
 

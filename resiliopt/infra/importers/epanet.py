@@ -32,7 +32,15 @@ import math
 from pathlib import Path
 
 from resiliopt.errors import InputError
-from resiliopt.infra.importers._common import Imported, Report, num, source_lines, unique_id
+from resiliopt.infra.importers._common import (
+    Imported,
+    Report,
+    check_layer_name,
+    check_quantity,
+    num,
+    source_lines,
+    unique_id,
+)
 
 SECTIONS = {
     "TITLE", "JUNCTIONS", "RESERVOIRS", "TANKS", "PIPES", "PUMPS", "VALVES", "TAGS", "DEMANDS",
@@ -44,6 +52,10 @@ NODE_SECTIONS = {"JUNCTIONS": 2, "RESERVOIRS": 2, "TANKS": 7}  # minimum fields 
 LINK_SECTIONS = {"PIPES": 6, "PUMPS": 4, "VALVES": 6}
 ONE_WAY_VALVES = {"PRV", "PSV", "FCV"}
 PATTERN_RULES = ("mean", "base", "peak")
+#: bounds of the options (docs/import.md): a velocity far beyond any water main (1-3 m/s are
+#: usual) and a horizon of a year, whose pattern steps are still few enough to average
+MAX_VELOCITY_MAX = 100.0  # m/s
+HORIZON_HOURS_MAX = 8760.0
 
 
 def precheck(path: Path) -> None:
@@ -160,9 +172,10 @@ def import_epanet(
         raise InputError(
             f"pattern rule must be one of {', '.join(PATTERN_RULES)} (got {pattern!r})", location="--pattern"
         )
-    for opt, v in (("--max-velocity", max_velocity), ("--horizon-hours", horizon_hours)):
-        if not (v > 0 and math.isfinite(v)):
-            raise InputError(f"must be a positive number (got {v})", location=opt)
+    check_layer_name(layer)
+    check_quantity(max_velocity, "--max-velocity", hi=MAX_VELOCITY_MAX)
+    check_quantity(horizon_hours, "--horizon-hours", hi=HORIZON_HOURS_MAX)
+    check_quantity(reservoir_supply, "--reservoir-supply")
     if not path.is_file():
         raise InputError("file not found", path)
     precheck(path)

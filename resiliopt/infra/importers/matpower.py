@@ -19,8 +19,8 @@ import warnings
 from pathlib import Path
 
 from resiliopt.errors import InputError
-from resiliopt.infra.importers._common import Imported, Report, source_lines
-from resiliopt.infra.importers._power import Grid, grid_to_case
+from resiliopt.infra.importers._common import Imported
+from resiliopt.infra.importers._power import Grid, import_grid
 
 MIN_COLS = {"bus": 13, "gen": 10, "branch": 11}
 _OPEN = re.compile(r"^\s*mpc\.(\w+)\s*=\s*([\[{])")
@@ -183,20 +183,14 @@ def import_matpower(
     name: str | None = None,
 ) -> Imported:
     """Read a MATPOWER ``.m`` case into an :class:`Imported` power layer."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", path)
-    grid = read_matpower(path)
-    rep = Report(title=f"Power layer {layer!r} imported from {path.name} (MATPOWER)")
-    rep.source = source_lines(path, "matpowercaseframes (CaseFrames), after a structural check of the file")
-    rep.source.append(f"- system base: {grid.base_mva} MVA")
-    return grid_to_case(
-        grid,
+    return import_grid(
         path,
-        rep,
+        lambda p, rep: read_matpower(p),
+        "MATPOWER",
+        "matpowercaseframes (CaseFrames), after a structural check of the file",
+        "",
         layer=layer,
         zero_rating=zero_rating,
         layout=layout,
-        name=name or path.stem,
-        what="MATPOWER",
+        name=name,
     )

@@ -32,8 +32,8 @@ import math
 from pathlib import Path
 
 from resiliopt.errors import InputError
-from resiliopt.infra.importers._common import Imported, Report, source_lines
-from resiliopt.infra.importers._power import Grid, grid_to_case
+from resiliopt.infra.importers._common import Imported, Report
+from resiliopt.infra.importers._power import Grid, import_grid
 
 READ = {"bus", "bus_geodata", "load", "gen", "sgen", "ext_grid", "line", "trafo", "switch", "line_geodata"}
 
@@ -259,20 +259,14 @@ def import_pandapower_json(
     name: str | None = None,
 ) -> Imported:
     """Read a pandapower JSON net into an :class:`Imported` power layer (module docstring)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", path)
-    rep = Report(title=f"Power layer {layer!r} imported from {path.name} (pandapower JSON)")
-    rep.source = source_lines(path, "Python's json module (pandapower is not imported)")
-    grid = read_pandapower_json(path, rep)
-    rep.source.append(f"- system base: {grid.base_mva} MVA (sn_mva)")
-    return grid_to_case(
-        grid,
+    return import_grid(
         path,
-        rep,
+        read_pandapower_json,
+        "pandapower JSON",
+        "Python's json module (pandapower is not imported)",
+        " (sn_mva)",
         layer=layer,
         zero_rating=zero_rating,
         layout=layout,
-        name=name or path.stem,
-        what="pandapower JSON",
+        name=name,
     )
