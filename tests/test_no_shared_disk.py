@@ -1,21 +1,21 @@
 """Every Monte Carlo on a Dask cluster whose workers cannot see the client's files.
 
-A real ``dask scheduler`` and a ``dask worker`` (two worker processes) are started as separate
-processes; the worker runs in its own mount namespace (``unshare -m --propagation private``)
+A real ``dask scheduler`` and two ``dask worker`` processes are started as separate
+processes; each worker runs in its own mount namespace (``unshare -m --propagation private``)
 in which the client's folder (the test's folder holding the private copies of the cases and
-every ``--out``) is covered by an empty tmpfs: the worker has the installed package but cannot
+every ``--out``) is covered by an empty tmpfs: a worker has the installed package but cannot
 see one file of the client. The test first checks exactly that (``os.path.exists`` of the
-private case, submitted to the worker, is False), then runs ``simulate`` (beijing),
+private case, run on every worker, is False), then runs ``simulate`` (beijing),
 ``infra simulate`` (shelby-indp, ``--reading published``) and ``emergency evaluate``
-(shelby-extended and its event file) on private copies with ``--scheduler tcp://...`` and
+(shelby-extended and its event file) on the private copies with ``--scheduler tcp://...`` and
 compares their tables with a local ``--workers 1`` run: identical (the INDP records without
-their ``seconds`` column, which is a timing).
+their ``seconds`` column, a timing). The runs are small (about 40 s for the module unloaded).
 
 How it decides it can do this: the namespace and the tmpfs need root (CI runs as root). The
-module first runs ``unshare -m --propagation private sh -c 'mount -t tmpfs ...'``; if that
-fails the test FAILS with the reason, unless the environment variable
-``RESILIOPT_NO_NAMESPACE_TEST`` holds a reason to skip, in which case it is skipped with that
-reason (shown by ``pytest -rs``): never a silent skip.
+fixture first runs ``unshare -m --propagation private sh -c 'mount -t tmpfs none DIR'``; if
+that fails, every test here FAILS with the reason, unless the environment variable
+``RESILIOPT_NO_NAMESPACE_TEST`` holds a reason to skip, in which case they are skipped with
+that reason (shown by ``pytest -rs``): never a silent skip.
 
 It also checks that a worker that cannot load what it was sent reports a worker error naming
 its address (exit 1, one line), not the user's bad path (exit 2).
@@ -67,9 +67,13 @@ def _namespace_problem(probe: Path) -> str | None:
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:
-    for p in reversed(procs):
-        p.terminate()
-    for p in reversed(procs):
+    """The workers are killed (no nanny: no child left; a SIGTERM'd worker can hang 20 s in its
+    close), then the scheduler is stopped."""
+    scheduler, *workers = procs
+    for p in workers:
+        p.kill()
+    scheduler.terminate()
+    for p in [*workers, scheduler]:
         try:
             p.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -108,19 +112,20 @@ def hidden(tmp_path_factory):
         while not sfile.exists() and time.time() < deadline:
             time.sleep(0.1)
         address = json.loads(sfile.read_text())["address"]
-        (home / "worker").mkdir()
-        worker = (
-            f"mount -t tmpfs none '{client}' && cd / && exec '{DASK}' worker {address} --nworkers 2 "
-            f"--nthreads 1 --no-dashboard --local-directory '{home / 'worker'}'"
-        )
-        procs.append(
-            subprocess.Popen(
-                ["unshare", "-m", "--propagation", "private", "sh", "-c", worker],
-                cwd=home,
-                stdout=logs[1],
-                stderr=subprocess.STDOUT,
+        for k in range(2):  # two worker processes (no nanny: nothing to orphan), each hidden
+            (home / f"worker{k}").mkdir()
+            worker = (
+                f"mount -t tmpfs none '{client}' && cd / && exec '{DASK}' worker {address} --no-nanny "
+                f"--nthreads 1 --no-dashboard --local-directory '{home / f'worker{k}'}'"
             )
-        )
+            procs.append(
+                subprocess.Popen(
+                    ["unshare", "-m", "--propagation", "private", "sh", "-c", worker],
+                    cwd=home,
+                    stdout=logs[1],
+                    stderr=subprocess.STDOUT,
+                )
+            )
         from dask.distributed import Client
 
         with Client(address, timeout="30s") as c:
@@ -151,7 +156,7 @@ def test_the_worker_cannot_see_the_client_files(hidden):
 
 def test_simulate_on_hidden_workers(hidden):
     address, client = hidden
-    args = ["simulate", client / "beijing", "--scenarios", 43, "--days", 30, "--seed", 5, "--no-plots"]
+    args = ["simulate", client / "beijing", "--scenarios", 21, "--days", 20, "--seed", 5, "--no-plots"]
     assert cli(*args, "--scheduler", address, "--out", client / "sim-dask") == 0
     assert cli(*args, "--workers", 1, "--out", client / "sim-local") == 0
     for name in ("slices.parquet", "scenarios.parquet"):
@@ -161,7 +166,7 @@ def test_simulate_on_hidden_workers(hidden):
 
 def test_infra_simulate_on_hidden_workers(hidden):
     address, client = hidden
-    args = ["infra", "simulate", client / "shelby-indp", "--simulations", 3, "--reading", "published"]
+    args = ["infra", "simulate", client / "shelby-indp", "--simulations", 2, "--reading", "published"]
     args += ["--no-plots"]
     args += ["--v", "2,3"]  # chunks of 25 simulations: two values of v make two tasks
     assert cli(*args, "--scheduler", address, "--out", client / "indp-dask") == 0
