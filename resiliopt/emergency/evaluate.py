@@ -18,9 +18,12 @@ and inputs a run skips the chunks already there (more events reuse them), otherw
 refuses and names what differs. Ctrl-C (or SIGTERM) stops the workers and keeps the finished
 chunks; the caller gets ``KeyboardInterrupt``.
 
-Dask. The client scatters the run's data (the loaded case, the levels, the road layer, the
-N-1 ranking) to the workers once and sends each chunk's drawn events as data; the workers
-return the tables and the client writes them: no worker needs a path.
+Workers. The chunks run through :func:`resiliopt._parallel.run_jobs`, the one mechanism of
+every Monte Carlo: the run's data (:class:`~resiliopt.emergency.evaluate_run.RunSpec`: the
+loaded case, the levels, the template event's road layer and backup units, the N-1 ranking)
+is pickled once by the client and loaded once per worker; each chunk's drawn events are sent
+as data; the workers return the tables and the client writes them: no worker needs a path
+(a cluster without a shared disk gives the tables of a local run).
 """
 
 from __future__ import annotations
@@ -28,11 +31,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import multiprocessing as mp
 import os
-import signal
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -40,7 +40,7 @@ import pandas as pd
 
 from resiliopt import __version__
 from resiliopt._atomic import check_output_dir, output_directory, write_text_atomic
-from resiliopt._parallel import dask_client
+from resiliopt._parallel import dask_client, run_jobs, sigterm_as_interrupt
 from resiliopt.case.infra import InfraCase, load_infra_case
 from resiliopt.emergency.config import EmergencyConfig, load_emergency_config
 from resiliopt.emergency.evaluate_events import EventGenerator, EventModel, draw_events
@@ -187,72 +187,10 @@ def _remove_partial(out: Path) -> None:
 
 
 # --------------------------------------------------------------------------- workers
-_LOCAL: dict = {}
-
-
-def _init_local(spec: RunSpec) -> None:
-    """Pool initializer: the parent alone handles Ctrl-C; the run's data arrives pickled once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _LOCAL["spec"] = spec
-
-
-def _local_job(job):
+def _chunk_task(spec: RunSpec, job) -> tuple:
+    """One chunk of events on a worker (:func:`resiliopt._parallel.run_jobs`)."""
     a, b, evs = job
-    return a, b, run_chunk(_LOCAL["spec"], evs)
-
-
-def _dask_job(spec: RunSpec, a: int, b: int, evs):
     return a, b, run_chunk(spec, evs)
-
-
-def _execute(jobs: list, spec: RunSpec, workers: int, client) -> Iterable:
-    """Run ``(a, b, events)`` jobs; yield ``(a, b, tables)`` as they finish."""
-    if not jobs:
-        return
-    if client is not None:
-        from dask.distributed import as_completed  # dask is loaded only with --scheduler (about 1 s)
-
-        shared = client.scatter(spec, broadcast=True)
-        futures = [client.submit(_dask_job, shared, a, b, evs, pure=False) for a, b, evs in jobs]
-        try:
-            for f in as_completed(futures):
-                yield f.result()
-        except BaseException:
-            client.cancel(futures)
-            raise
-    elif workers == 1:
-        _LOCAL["spec"] = spec
-        for job in jobs:
-            yield _local_job(job)
-    else:
-        pool = mp.get_context("spawn").Pool(
-            min(workers, len(jobs)), initializer=_init_local, initargs=(spec,)
-        )
-        try:
-            yield from pool.imap_unordered(_local_job, jobs)
-            pool.close()
-        except BaseException:
-            pool.terminate()  # SIGTERM to every worker: only whole chunk files stay
-            raise
-        finally:
-            pool.join()
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt():
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 # --------------------------------------------------------------------------- the run
@@ -396,9 +334,9 @@ def _run(chunks, spec, generator, seed, workers, client, out, progress) -> dict[
         evs = draw_events(generator, seed, range(a, b))
         got[a, b] = {"events": pd.DataFrame([e.row(spec.roads) for e in evs])}
         jobs.append((a, b, evs))
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         try:
-            results = _execute(jobs, spec, workers, client)
+            results = run_jobs(_chunk_task, spec, jobs, workers, client, f"the run's data ({spec.case.name})")
             with contextlib.closing(results):  # an interrupt here stops the workers too
                 for a, b, tabs in results:
                     got[a, b].update(tabs)

@@ -21,14 +21,12 @@ arguments it refuses.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import multiprocessing as mp
 import os
 import pickle
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures import as_completed as futures_completed
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -36,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from resiliopt._atomic import write_text_atomic
-from resiliopt._parallel import dask_client
+from resiliopt._parallel import dask_client, run_jobs, sigterm_as_interrupt
 from resiliopt.case import bundled_data_dir
 from resiliopt.case.infra import load_infra_case
 from resiliopt.errors import InputError
@@ -116,7 +114,7 @@ def case_token(case) -> str:
 
 
 def _restorer(case, token: str, v: float, options: INDPOptions, solver: str):
-    key = (token, v, options, solver)
+    key = (id(case), token, v, options, solver)  # the cache holds the case: its id stays its own
     if key not in _WORKER:
         _WORKER.clear()
         _WORKER[key] = Restorer(_load(case), 1, options, solver, resources=v)
@@ -182,32 +180,22 @@ def _part(parts: Path, magnitude, v, start, stop) -> Path:
     return parts / f"M{magnitude}-v{v:g}-{start:07d}-{stop:07d}.parquet"
 
 
-def _run_chunk_to_file(args):
-    case, token, magnitude, v, seed, start, stop, options, solver, max_it, parts = args
+def _chunk_task(case, job) -> tuple:
+    """One chunk on a worker (:func:`resiliopt._parallel.run_jobs`): a local worker writes the
+    chunk's file itself (``parts``: same disk), a Dask worker (``parts`` None) returns it."""
+    token, magnitude, v, seed, start, stop, options, solver, max_it, parts = job
     df = run_chunk(case, token, magnitude, v, seed, start, stop, options, solver, max_it)
-    path = _part(Path(parts), magnitude, v, start, stop)
+    if parts is None:
+        return magnitude, v, start, stop, df
+    _write_part(Path(parts), magnitude, v, start, stop, df)
+    return magnitude, v, start, stop, None
+
+
+def _write_part(parts: Path, magnitude, v, start, stop, df: pd.DataFrame) -> None:
+    path = _part(parts, magnitude, v, start, stop)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     df.to_parquet(tmp, index=False)
     os.replace(tmp, path)
-    return magnitude, v, start, stop
-
-
-def _execute(jobs: list, workers: int, client) -> Iterable:
-    if not jobs:
-        return
-    if client is not None:
-        from dask.distributed import as_completed  # dask is loaded only with --scheduler (about 1 s)
-
-        for f in as_completed(client.map(_run_chunk_to_file, jobs, pure=False)):
-            yield f.result()
-    elif workers == 1:
-        for job in jobs:
-            yield _run_chunk_to_file(job)
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
-            futures = [ex.submit(_run_chunk_to_file, job) for job in jobs]
-            for f in futures_completed(futures):
-                yield f.result()
 
 
 def run_experiment(
@@ -284,9 +272,6 @@ def run_experiment(
     client = cluster = None
     if scheduler:
         client, cluster = dask_client(scheduler, workers)
-    payload = case if isinstance(case, str | Path) else loaded
-    if isinstance(payload, Path):
-        payload = str(payload)
     try:
         parts.mkdir(parents=True, exist_ok=True)
         write_text_atomic(pfile, json.dumps(params, indent=1))
@@ -301,14 +286,21 @@ def run_experiment(
         done = total - sum(b - a for _, _, a, b in todo)
         if progress:
             progress(done, total)
-        jobs = [
-            (payload, token, m, v, seed, a, b, options, solver, max_iterations, str(parts))
-            for m, v, a, b in todo
-        ]
-        for _, _, a, b in _execute(jobs, workers, client):
-            done += b - a
-            if progress:
-                progress(done, total)
+        dest = None if client is not None else str(parts)  # Dask workers need no access to --out
+        jobs = [(token, m, v, seed, a, b, options, solver, max_iterations, dest) for m, v, a, b in todo]
+        what = f"the case {loaded.name}"
+        with (
+            sigterm_as_interrupt(),
+            contextlib.closing(
+                run_jobs(_chunk_task, loaded, jobs, workers, client, what)  # the loaded case, not its path
+            ) as results,
+        ):
+            for m, v, a, b, df in results:
+                if df is not None:
+                    _write_part(parts, m, v, a, b, df)  # the client writes what a Dask worker sent back
+                done += b - a
+                if progress:
+                    progress(done, total)
     finally:
         if client is not None:
             client.close()

@@ -5,10 +5,11 @@ Reproducibility. Scenario ``i`` of a run with seed ``s`` draws its damage from
 ``(s, i)`` alone, never on which worker ran it or what that worker ran before.
 
 Each worker builds the case model and its compiled LP once (one warm HiGHS per process) and
-returns each chunk's per-day sketch (:mod:`resiliopt.simulation.stats`) to the client. Local
-workers write their chunk files themselves (same disk); Dask workers get the loaded case
-scattered once and return the chunk's tables, which the client writes: no worker needs the
-case files or the client's ``--out``.
+returns each chunk's per-day sketch (:mod:`resiliopt.simulation.stats`) to the client. The
+chunks run through :func:`resiliopt._parallel.run_jobs`, the one mechanism of every Monte
+Carlo: the loaded case is pickled once and loaded once per worker. Local workers write their
+chunk files themselves (same disk); Dask workers return the chunk's tables, which the client
+writes: no worker needs the case files or the client's ``--out``.
 
 Interrupts. SIGINT (Ctrl-C) or SIGTERM stops the workers at once (they are terminated; only
 whole chunk files stay).
@@ -17,15 +18,13 @@ whole chunk files stay).
 from __future__ import annotations
 
 import contextlib
-import multiprocessing as mp
-import signal
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from resiliopt._parallel import run_jobs, sigterm_as_interrupt
 from resiliopt.case import CaseData
 from resiliopt.simulation.engine import compiled_for, run_scenario
 from resiliopt.simulation.load import case_extension
@@ -33,8 +32,9 @@ from resiliopt.simulation.runfiles import write_part
 from resiliopt.simulation.scenario import case_model
 from resiliopt.simulation.stats import chunk_stats
 
+__all__ = ["execute", "run_chunk", "sigterm_as_interrupt", "worker_state"]
+
 _WORKER_CACHE: dict = {}
-_LOCAL: dict = {}
 
 
 def worker_state(case: CaseData, variant: str | None, key: str):
@@ -59,81 +59,26 @@ def run_chunk(cm, lp, seed: int, days: int, start: int, stop: int):
     return sl, pd.DataFrame(summaries)
 
 
-def _init_local_worker(case: CaseData, variant: str | None, key: str) -> None:
-    """Pool initializer: the parent alone handles Ctrl-C; the case arrives pickled, loaded once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _LOCAL["args"] = (case, variant, key)
-
-
-def _local_job(args) -> tuple[int, int, dict]:
-    """A local worker's chunk: it writes the chunk files itself (same disk) and returns the sketch."""
-    seed, days, start, stop, out = args
-    cm, lp = worker_state(*_LOCAL["args"])
+def _chunk(data: tuple, job: tuple):
+    """One chunk on a worker; ``out``: a local worker writes the chunk files itself (same disk)
+    and returns the sketch, a Dask worker (``out`` None) returns the tables too."""
+    seed, days, start, stop, out = job
+    cm, lp = worker_state(*data)
     sl, sc = run_chunk(cm, lp, seed, days, start, stop)
-    write_part(Path(out), start, sl, sc)
-    return start, stop, chunk_stats(sl, sc, cm.slice_days)
-
-
-def _dask_job(case: CaseData, variant: str | None, key: str, seed: int, days: int, start: int, stop: int):
-    """A Dask worker's chunk: tables and sketch go back to the client (no shared disk)."""
-    cm, lp = worker_state(case, variant, key)
-    sl, sc = run_chunk(cm, lp, seed, days, start, stop)
+    if out is not None:
+        write_part(Path(out), start, sl, sc)
+        return start, stop, chunk_stats(sl, sc, cm.slice_days), None, None
     return start, stop, chunk_stats(sl, sc, cm.slice_days), sl, sc
 
 
 def execute(todo, data, variant, key, seed, days, out, workers, client) -> Iterable[tuple[int, int, dict]]:
     """Run the chunks ``todo``; yields ``(start, stop, sketch)`` as each chunk's files are written."""
-    if not todo:
-        return
-    if client is not None:
-        from dask.distributed import as_completed  # imported here: a run without Dask skips it (0.25 s)
-
-        shared = client.scatter(data, broadcast=True)
-        futures = [
-            client.submit(_dask_job, shared, variant, key, seed, days, a, b, pure=False) for a, b in todo
-        ]
-        try:
-            for f in as_completed(futures):
-                a, b, part, sl, sc = f.result()
-                write_part(out, a, sl, sc)  # the client writes: workers need no access to --out
-                del sl, sc
-                yield a, b, part
-        except BaseException:
-            client.cancel(futures)
-            raise
-    elif workers == 1:
-        _LOCAL["args"] = (data, variant, key)
-        for a, b in todo:
-            yield _local_job((seed, days, a, b, str(out)))
-    else:
-        jobs = [(seed, days, a, b, str(out)) for a, b in todo]
-        ctx = mp.get_context("spawn")
-        pool = ctx.Pool(
-            min(workers, len(jobs)), initializer=_init_local_worker, initargs=(data, variant, key)
-        )
-        try:
-            yield from pool.imap_unordered(_local_job, jobs)
-            pool.close()
-        except BaseException:
-            pool.terminate()  # SIGTERM to every worker: stops within a moment, no orphan left
-            raise
-        finally:
-            pool.join()
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt():
-    """While running, SIGTERM is handled like Ctrl-C (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
+    dest = None if client is not None else str(out)  # Dask workers need no access to --out
+    jobs = [(seed, days, a, b, dest) for a, b in todo]
+    what = f"the case {getattr(data, 'name', '')}".rstrip()
+    with contextlib.closing(run_jobs(_chunk, (data, variant, key), jobs, workers, client, what)) as results:
+        for a, b, part, sl, sc in results:  # closed early: the workers are stopped
+            if sl is not None:
+                write_part(out, a, sl, sc)  # the client writes what a Dask worker sent back
+            del sl, sc
+            yield a, b, part
