@@ -288,8 +288,36 @@ def learn_event(
     ``repairs`` one row per element class (layer, kind) with the prior, the data and the
     posterior; plus, in ``learned["repair_time"]``, the new repair time of each element.
     """
+    dmg, rep = damage_observations(obs), repair_observations(obs)
+    return learn_tables(case, dmg, rep, prior_dispersion, prior_strength)
+
+
+def learn_events(
+    case, observations: list[pd.DataFrame], prior_dispersion: float = 0.5, prior_strength: float = 5.0
+) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """:func:`learn_event` on the observations of several events, pooled.
+
+    Each event's damage and repair observations are read on their own (the first time stamp
+    of *that* event is its event time), then pooled: one fragility fit over every element of
+    every event (the elements' damage is independent given their PGA, whatever the event) and
+    one conjugate (or grid) update per element class over every event's repairs (the
+    durations are independent draws of the class's lognormal). Pooling assumes the events
+    share the parameters (one fragility, one duration law per class)."""
+    if not observations:
+        raise InputError("learning needs the observations of at least one event", location="--train")
+    dmg = pd.concat([damage_observations(o) for o in observations], ignore_index=True)
+    rep = pd.concat([repair_observations(o) for o in observations], ignore_index=True)
+    learned, frag, times = learn_tables(case, dmg, rep, prior_dispersion, prior_strength)
+    learned["events"] = len(observations)
+    return learned, frag, times
+
+
+def learn_tables(
+    case, dmg: pd.DataFrame, rep: pd.DataFrame, prior_dispersion: float = 0.5, prior_strength: float = 5.0
+) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """:func:`learn_event` from the damage (:func:`damage_observations`) and repair
+    (:func:`repair_observations`) tables of one event or of several pooled."""
     check_prior(prior_dispersion, prior_strength)
-    dmg = damage_observations(obs)
     frag_rows = []
     groups = [("all", dmg)] + [(la, g) for la, g in dmg.groupby("layer", sort=True)]
     for name, g in groups:
@@ -301,7 +329,6 @@ def learn_event(
                 {"group": name, "n": len(g), "n_damaged": int(g["damaged"].sum()), "note": exc.message}
             )
     fragility = pd.DataFrame(frag_rows)
-    rep = repair_observations(obs)
     if rep["start_observed"].any():  # durations from the observed start of work only
         rep = rep[rep["start_observed"]]
     sites = []
