@@ -46,6 +46,7 @@ ARGS = {  # keyed by command name, or the full path of a sub-command ("infra cas
         f"emergency {c}": ["shelby-extended", "data/infra/shelby-extended/events/synthetic-m7"]
         for c in ("monitor", "diagnose", "respond", "replay", "learn")
     },
+    "emergency learn-eval": ["shelby-extended"],
 }
 BAD_INT = ["abc", "1.5", "1e12", "-1", "1" + "0" * 30, ""]
 BAD_FLOAT = ["abc", "nan", "inf", "-inf", "1e400", ""]

@@ -55,6 +55,9 @@ JSON_RUNS = {
         "shelby-extended --events 2 --policies closed,open --max-periods 2 --bootstrap 100 "
         "--workers 1 --out {tmp}/ev".split()
     ],
+    "emergency learn-eval": [
+        "shelby-extended --train 2 --test 1 --seed 5 --max-periods 2 --bootstrap 100 --out {tmp}/le".split()
+    ],
 }
 
 

@@ -47,6 +47,7 @@ from resiliopt.cli import infra_restore  # noqa: E402, F401  infra restore, infr
 from resiliopt.cli import infra_import  # noqa: E402, F401  infra import ...
 from resiliopt.cli import report  # noqa: E402, F401  report
 from resiliopt.cli import emergency  # noqa: E402, F401  emergency ...
+from resiliopt.cli import emergency_holdout  # noqa: E402, F401  emergency learn-eval
 from resiliopt.cli import importers  # noqa: E402, F401  import osm (docs/import.md)
 
 # isort: on

@@ -27,7 +27,9 @@ verbatim; the road closures are the template's.
 * failure probability from one lognormal fragility for every element (the case format has no
   fragility): :math:`p = \Phi(\ln(\mathrm{PGA}/\theta)/\beta)`; the damage is the one
   sampler's draw over these probabilities (each element fails iff its uniform is below
-  :math:`p`);
+  :math:`p`); with ``fragility_from="case"`` the median and :math:`\beta` are those learned
+  for the case (:func:`case_fragility`: a learned case draws the events); every element's PGA
+  is kept with the event (``EventDraw.pga``: what learning observes);
 * road closures: every bridge of the template road layer fails with the fragility at its
   midpoint's ground motion and stays closed until a lognormal period (median
   ``bridge_repair_median``).
@@ -53,11 +55,12 @@ own durations (a second draw).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
+from resiliopt._yaml import read_yaml
 from resiliopt.case.infra import KEY, InfraCase
 from resiliopt.emergency.event import DamagedBridge, Roads
 from resiliopt.emergency.response import Aftershock, element_sites
@@ -93,10 +96,15 @@ class EventModel:
     found_share: float = 0.2
     damage_model: str = "auto"
     aftershock_kind: str = "auto"
+    #: ``model``: the fragility above; ``case``: the fragility learned for the case (its
+    #: ``learned.yaml``, group ``all``: :func:`case_fragility`), so a learned case draws the events
+    fragility_from: str = "model"
 
     def as_dict(self) -> dict:
         d = asdict(self)
         d["aftershock_periods"] = list(self.aftershock_periods)
+        if d["fragility_from"] == "model":  # absent where it is the default: earlier runs resume
+            del d["fragility_from"]
         return d
 
 
@@ -115,6 +123,8 @@ class EventDraw:
     durations: pd.Series  # true repair durations (periods) of every element
     closures: tuple[tuple[str, float], ...] | None  # (bridge link, open again at period); None: template's
     aftershocks: tuple[Aftershock, ...] = field(default_factory=tuple)
+    #: the main shock's PGA (g) at every element (kind, layer, element); fragility model only
+    pga: pd.Series | None = None
 
     def roads(self, template: Roads | None) -> Roads | None:
         """The template road layer with this event's closed bridges."""
@@ -156,15 +166,24 @@ def _km(x, y, x0, y0) -> np.ndarray:
     return 2 * EARTH_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
-def failure_probability(model: EventModel, magnitude: float, r_km: np.ndarray, eps: np.ndarray) -> np.ndarray:
-    r"""Ground motion at distance ``r_km`` with standard normal ``eps``, then the fragility:
-    :math:`p = \Phi((\ln \mathrm{PGA} - \ln\theta)/\beta)`."""
-    ln_pga = (
+def ln_ground_motion(model: EventModel, magnitude: float, r_km: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    r""":math:`\ln \mathrm{PGA}` (g) at distance ``r_km`` with standard normal ``eps`` (module docstring)."""
+    return (
         math.log(model.pga0_g)
         + model.c_m * (magnitude - 7.0)
         - np.log((r_km + model.r0_km) / model.r0_km)
         + model.sigma_ln * eps
     )
+
+
+def failure_probability(model: EventModel, magnitude: float, r_km: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    r"""Ground motion at distance ``r_km`` with standard normal ``eps``, then the fragility:
+    :math:`p = \Phi((\ln \mathrm{PGA} - \ln\theta)/\beta)`."""
+    return fragility_probability(model, ln_ground_motion(model, magnitude, r_km, eps))
+
+
+def fragility_probability(model: EventModel, ln_pga: np.ndarray) -> np.ndarray:
+    r""":math:`\Phi((\ln \mathrm{PGA} - \ln\theta)/\beta)` with the model's fragility."""
     z = (ln_pga - math.log(model.fragility_median_g)) / model.fragility_beta
     return np.array([0.5 * math.erfc(-v / math.sqrt(2.0)) for v in np.ravel(z)]).reshape(np.shape(z))
 
@@ -177,6 +196,23 @@ def gutenberg_richter(model: EventModel, u: float) -> float:
     return float(lo - math.log10(1.0 - u * (1.0 - 10.0 ** (-b * (hi - lo)))) / b)
 
 
+def case_fragility(case: InfraCase) -> tuple[float, float] | None:
+    """The fragility (median g, beta) learned for ``case``: group ``all`` of the ``learned.yaml``
+    beside its case.yaml (written by ``emergency learn`` and ``emergency learn-eval``), or None."""
+    folder = case.path if case.path.is_dir() else case.path.parent
+    f = folder / "learned.yaml"
+    if not f.is_file():
+        return None
+    raw = read_yaml(f)
+    rows = raw.get("fragility") if isinstance(raw, dict) else None
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, dict) and row.get("group") == "all":
+            med, beta = row.get("median"), row.get("beta")
+            ok = all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in (med, beta))
+            return (float(med), float(beta)) if ok else None
+    return None
+
+
 class EventGenerator:
     """Draws the events of one case (module docstring); ``draw(seed, e)`` is event ``e``."""
 
@@ -185,6 +221,18 @@ class EventGenerator:
             raise InputError(
                 f"source must be one of {', '.join(SOURCES)} (got {source!r})", location="--source"
             )
+        if model.fragility_from not in ("model", "case"):
+            raise InputError(
+                f"fragility_from must be model or case (got {model.fragility_from!r})", location="--truth"
+            )
+        if model.fragility_from == "case":
+            fit = case_fragility(case)
+            if fit is None:
+                raise InputError(
+                    f"{case.name} has no learned fragility (learned.yaml, group all) to draw events with",
+                    location="--truth",
+                )
+            model = replace(model, fragility_median_g=fit[0], fragility_beta=fit[1])
         self.case, self.model, self.source, self.template = case, model, source, roads
         for name, value, allowed in (
             ("--damage-model", model.damage_model, DAMAGE_MODELS),
@@ -259,15 +307,19 @@ class EventGenerator:
             np.where(med > 0, med * np.exp(self.model.dispersion * z), 0.0), index=self.sites.index
         )
 
-    def _quake(self, seed: int, event: int, magnitude: float, x0: float, y0: float, rng) -> pd.DataFrame:
+    def _quake(self, seed: int, event: int, magnitude: float, x0: float, y0: float, rng):
+        """The damage (the one sampler's draw) and the PGA (g) at every element."""
         r = _km(self.xy[:, 0], self.xy[:, 1], x0, y0)
-        p = failure_probability(self.model, magnitude, r, rng.standard_normal(len(r)))
-        return draw_damage(self.table.assign(p=p), seed, magnitude, event)  # the one sampler
+        ln_pga = ln_ground_motion(self.model, magnitude, r, rng.standard_normal(len(r)))
+        p = fragility_probability(self.model, ln_pga)
+        pga = pd.Series(np.exp(ln_pga), index=pd.MultiIndex.from_frame(self.table))
+        return draw_damage(self.table.assign(p=p), seed, magnitude, event), pga
 
     def draw(self, seed: int, event: int) -> EventDraw:
         m = self.model
         streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, event]).spawn(5)]
         where, motion, durs, bridges, after = streams
+        pga = None
         if self.damage_model == "table":
             u = float(where.random())
             k = min(int(np.searchsorted(self.cdf, u, side="right")), len(self.magnitudes) - 1)
@@ -278,7 +330,7 @@ class EventGenerator:
             mag = round(gutenberg_richter(m, float(where.random())), 2)
             lo, hi = self.box
             x0, y0 = (float(v) for v in lo + where.random(2) * (hi - lo))
-            dmg = self._quake(seed, event, mag, x0, y0, motion)
+            dmg, pga = self._quake(seed, event, mag, x0, y0, motion)
             closures = self._closures(mag, x0, y0, bridges)
             scenario = ""
         else:
@@ -291,7 +343,7 @@ class EventGenerator:
         if m.aftershock > 0 and after.random() < m.aftershock:
             shocks = (self._aftershock(seed, event, dmg, mag, x0, y0, after),)
         return EventDraw(
-            event, self.source, self.damage_model, scenario, mag, x0, y0, dmg, tau, closures, shocks
+            event, self.source, self.damage_model, scenario, mag, x0, y0, dmg, tau, closures, shocks, pga
         )
 
     def _closures(self, mag: float, x0: float, y0: float, rng) -> tuple[tuple[str, float], ...]:
@@ -318,7 +370,7 @@ class EventGenerator:
             ang, rad = rng.random() * 2 * math.pi, m.aftershock_km * math.sqrt(rng.random())
             xa = x0 + rad * math.cos(ang) / (EARTH_KM * math.pi / 180 * math.cos(math.radians(y0)))
             ya = y0 + rad * math.sin(ang) / (EARTH_KM * math.pi / 180)
-            new = self._quake(seed, event, ma, xa, ya, rng)
+            new = self._quake(seed, event, ma, xa, ya, rng)[0]
             return Aftershock(float(t), new, tau, "aftershock")
         hit = set(map(tuple, dmg[KEY].to_numpy()))
         free = [k for k in map(tuple, self.table.to_numpy()) if k not in hit]

@@ -244,20 +244,35 @@ def repair_observations(obs: pd.DataFrame) -> pd.DataFrame:
     includes the wait for a crew: an upper bound) - to its first later ``up`` observation. An
     element never seen up again is censored at its last observation.
     """
+    cols = ["kind", "layer", "element", "duration", "censored", "start_observed"]
+    key = ["kind", "layer", "element"]
     t0 = obs["time"].min()
-    rows = []
-    for (kind, layer, element), g in obs.groupby(["kind", "layer", "element"], sort=True):
-        g = g.sort_values("time")
-        if g["time"].iloc[0] != t0 or g["status"].iloc[0] == "up":
-            continue
-        rep = g.loc[g["status"] == "repairing", "time"]
-        start = float(rep.iloc[0]) if len(rep) else float(t0)
-        ups = g[(g["status"] == "up") & (g["time"] > start)]
-        if len(ups):
-            rows.append((kind, layer, element, float(ups["time"].iloc[0]) - start, False, bool(len(rep))))
-        elif g["time"].iloc[-1] > start:
-            rows.append((kind, layer, element, float(g["time"].iloc[-1]) - start, True, bool(len(rep))))
-    return pd.DataFrame(rows, columns=["kind", "layer", "element", "duration", "censored", "start_observed"])
+    o = obs[[*key, "time", "status"]].sort_values([*key, "time"], kind="stable")
+    first = o.drop_duplicates(key, keep="first").set_index(key)
+    first = first[(first["time"] == t0) & (first["status"] != "up")]  # damaged at the event
+    if first.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=t) for c, t in zip(cols, [str, str, str, float, bool, bool], strict=True)}
+        )
+    rep = o[o["status"] == "repairing"].drop_duplicates(key, keep="first").set_index(key)["time"]
+    start = rep.reindex(first.index)
+    observed = start.notna()
+    start = start.fillna(float(t0)).astype(float)
+    ups = o[o["status"] == "up"].join(start.rename("start"), on=key, how="inner")
+    end = ups[ups["time"] > ups["start"]].drop_duplicates(key, keep="first").set_index(key)["time"]
+    last = o.drop_duplicates(key, keep="last").set_index(key)["time"].reindex(first.index).astype(float)
+    end = end.reindex(first.index).astype(float)
+    done = end.notna()
+    keep = done | (last > start)
+    out = pd.DataFrame(
+        {
+            "duration": np.where(done, end - start, last - start),
+            "censored": ~done.to_numpy(),
+            "start_observed": observed.to_numpy(),
+        },
+        index=first.index,
+    )[keep.to_numpy()]
+    return out.reset_index()[cols].astype({"duration": float, "censored": bool, "start_observed": bool})
 
 
 #: the ranges of the repair-duration prior (``--prior-dispersion``, ``--prior-strength``)
@@ -288,8 +303,36 @@ def learn_event(
     ``repairs`` one row per element class (layer, kind) with the prior, the data and the
     posterior; plus, in ``learned["repair_time"]``, the new repair time of each element.
     """
+    dmg, rep = damage_observations(obs), repair_observations(obs)
+    return learn_tables(case, dmg, rep, prior_dispersion, prior_strength)
+
+
+def learn_events(
+    case, observations: list[pd.DataFrame], prior_dispersion: float = 0.5, prior_strength: float = 5.0
+) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """:func:`learn_event` on the observations of several events, pooled.
+
+    Each event's damage and repair observations are read on their own (the first time stamp
+    of *that* event is its event time), then pooled: one fragility fit over every element of
+    every event (the elements' damage is independent given their PGA, whatever the event) and
+    one conjugate (or grid) update per element class over every event's repairs (the
+    durations are independent draws of the class's lognormal). Pooling assumes the events
+    share the parameters (one fragility, one duration law per class)."""
+    if not observations:
+        raise InputError("learning needs the observations of at least one event", location="--train")
+    dmg = pd.concat([damage_observations(o) for o in observations], ignore_index=True)
+    rep = pd.concat([repair_observations(o) for o in observations], ignore_index=True)
+    learned, frag, times = learn_tables(case, dmg, rep, prior_dispersion, prior_strength)
+    learned["events"] = len(observations)
+    return learned, frag, times
+
+
+def learn_tables(
+    case, dmg: pd.DataFrame, rep: pd.DataFrame, prior_dispersion: float = 0.5, prior_strength: float = 5.0
+) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """:func:`learn_event` from the damage (:func:`damage_observations`) and repair
+    (:func:`repair_observations`) tables of one event or of several pooled."""
     check_prior(prior_dispersion, prior_strength)
-    dmg = damage_observations(obs)
     frag_rows = []
     groups = [("all", dmg)] + [(la, g) for la, g in dmg.groupby("layer", sort=True)]
     for name, g in groups:
@@ -301,7 +344,7 @@ def learn_event(
                 {"group": name, "n": len(g), "n_damaged": int(g["damaged"].sum()), "note": exc.message}
             )
     fragility = pd.DataFrame(frag_rows)
-    rep = repair_observations(obs)
+    rep = rep.astype({"censored": bool, "start_observed": bool})
     if rep["start_observed"].any():  # durations from the observed start of work only
         rep = rep[rep["start_observed"]]
     sites = []
