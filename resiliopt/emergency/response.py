@@ -134,6 +134,8 @@ class Planner:
     solver: str = "highs"
     rel_gap: float | None = None
     time_limit: float | None = None
+    #: re-plans start from the last plan (a MIP start; docs/emergency.md, "Speed")
+    warm: bool = True
     _models: dict = field(default_factory=dict)
     _plans: dict = field(default_factory=dict)
     gaps: list = field(default_factory=list)
@@ -221,10 +223,14 @@ class Planner:
         resources: Sequence[float],
         durations: pd.Series | None = None,
         backups: tuple[BackupUnit, ...] = (),
+        prior: Sequence[tuple[int, tuple]] = (),
     ) -> list[tuple[int, tuple]]:
         """The td-INDP's repairs from damage ``candidates`` (kind, layer, element) as sorted
         ``(start period, element)``: :meth:`plan` without its tables, what the loop needs.
-        The same input gives the same answer until :meth:`reset` (remembered)."""
+        ``prior``: the last plan's ``(start period, element)`` shifted to this plan's periods,
+        the MIP start (:meth:`~resiliopt.infra.restoration.Restorer.start_from`; with
+        :attr:`warm` off, or none given, a cold solve). The same input gives the same answer
+        until :meth:`reset` (remembered)."""
         r, mkey = self._restorer(horizon, tier1, tuple(backups), durations)
         key = (mkey, tuple(candidates), tuple(round(float(v), 9) for v in resources))
         if key not in self._plans:
@@ -233,7 +239,8 @@ class Planner:
             nodes = [(la, el) for k, la, el in candidates if k == "node"]
             links = [(la, el) for k, la, el in candidates if k == "link"]
             set_damage(r.model, nodes, links)
-            out = r._solve()  # the loop needs the starts only: no flow and cost tables
+            start = r.start_from([(*k, p) for p, k in prior]) if self.warm and prior else None
+            out = r._solve(start)  # the loop needs the starts only: no flow and cost tables
             self.seconds.append(out.seconds)
             self.gaps.append(out.gap if out.gap is not None else float("nan"))
             self._plans[key] = sorted((int(t), (k, la, el)) for k, la, el, t in r._repairs())
@@ -338,7 +345,10 @@ class _Planned:
         if replanned:
             _, _, horizon, tier1 = self.settings
             truth = pd.Series(self.tau) if self.policy == "oracle" else None
-            steps = self.planner.starts(self.candidates, horizon, tier1, self.resources(), truth, self.units)
+            prior = [(p - step + 1, k) for p, k in last_plan[1] if p >= step] if last_plan else []
+            steps = self.planner.starts(
+                self.candidates, horizon, tier1, self.resources(), truth, self.units, prior
+            )
             last_plan, step = (self.t, steps), 1
             rest = [(p, k) for p, k in steps if k in waiting]
         return [k for _, k in rest], {k for p, k in rest if p == step}, last_plan, replanned

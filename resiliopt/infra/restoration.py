@@ -47,6 +47,25 @@ COST_TERMS = [
 
 BACKUP_COLUMNS = ["layer", "node", "unit", "period", "placed", "supply"]
 
+#: HiGHS options of a solve from a MIP start (:meth:`Restorer.start_from`): the start is the
+#: incumbent, so HiGHS spends its time on the bound, not on primal heuristics (RINS, RENS and
+#: the others search for an incumbent; on shelby-extended at horizon 5 they take 2/3 of a
+#: solve). A cold solve sets HiGHS's defaults again (:data:`COLD_OPTIONS`).
+WARM_OPTIONS = {
+    "mip_heuristic_effort": 0.0,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_heuristic_run_feasibility_jump": False,
+}
+COLD_OPTIONS = {
+    "mip_heuristic_effort": 0.05,
+    "mip_heuristic_run_rins": True,
+    "mip_heuristic_run_rens": True,
+    "mip_heuristic_run_root_reduced_cost": True,
+    "mip_heuristic_run_feasibility_jump": True,
+}
+
 
 @dataclass
 class Plan:
@@ -150,8 +169,43 @@ class Restorer:
         ]
 
     # -- one solve -------------------------------------------------------------------------
-    def _solve(self):
-        res = self.solver.solve(self.model)
+    def start_from(self, starts) -> list:
+        r"""A MIP start from planned repair starts ``starts`` ((kind, layer, element, period)
+        rows, e.g. the last plan shifted by the periods since): the repair-start variables
+        :math:`\tilde w, \tilde y` of every damaged element, 1 at its start and 0 elsewhere,
+        keeping only starts that are feasible now (the element damaged, the repair ending in
+        the horizon, the resources of every period of its window left); HiGHS completes the
+        rest (states, flows, spaces). Returns ``[(variable, value)]``; call it after setting
+        the damage and resources of the next solve."""
+        m, d = self.model, self.data
+        T = len(m.T)
+        free = {t: min(float(pyo.value(m.v[r, t])) for r in m.R) for t in m.T}
+        dn, dl = damaged(m)
+        broken = {("node", *k) for k in dn} | {("link", *k) for k in dl}
+        chosen = {}
+        for kind, la, el, t in sorted(starts, key=lambda r: (int(r[3]), r[:3])):
+            key, t = (kind, la, el), int(t)
+            if key not in broken or key in chosen or t < 1:
+                continue
+            tau = d.repair_periods[key]
+            tab = d.node_tab if kind == "node" else d.link_tab
+            use = float(tab.at[(la, el), "resource_use"])
+            span = range(t, t + tau)
+            if t + tau - 1 > T or any(free[s] < use - 1e-9 for s in span):
+                continue
+            for s in span:
+                free[s] -= use
+            chosen[key] = t
+        out = []
+        for kind, la, el in sorted(broken):
+            vs = self._wr[la, el] if kind == "node" else self._yr[la, el]
+            t0 = chosen.get((kind, la, el))
+            out += [(v, 1.0 if t == t0 else 0.0) for t, v in enumerate(vs, start=1)]
+        return out
+
+    def _solve(self, start: list | None = None):
+        opts = COLD_OPTIONS if not start else WARM_OPTIONS
+        res = self.solver.solve(self.model, start, opts if self.solver.solver == "highs" else None)
         if not res.has_solution:
             raise SolveError(f"INDP solve ended {res.status} without a solution", status=res.status)
         return res
@@ -304,11 +358,12 @@ class Restorer:
         plan.unrepaired = damage_table(left_n, left_l)
         return plan
 
-    def td(self, damage) -> Plan:
-        """td-INDP: one MILP over all ``periods`` periods."""
+    def td(self, damage, prior=()) -> Plan:
+        """td-INDP: one MILP over all ``periods`` periods; ``prior`` (kind, layer, element,
+        period) rows: a MIP start (:meth:`start_from`)."""
         nodes, links = _split_damage(damage)
         set_damage(self.model, nodes, links)
-        r = self._solve()
+        r = self._solve(self.start_from(prior) if len(prior) else None)
         mip = [(1, self.periods, r.status, r.objective, r.bound, r.gap, r.seconds, r.solver)]
         reps = self._repairs()
         f, nd, rs, bu = self._detail()
