@@ -100,7 +100,9 @@ class PersistentMIP:
         if model is not self._model:
             self._set_instance(model)
         if start and self.solver == "highs":
-            # the persistent interface keeps highspy's model and its columns' order
+            # the persistent interface keeps highspy's model and its columns' order; the changed
+            # parameters are sent first (a change of the model afterwards drops the start)
+            self._opt.update()
             h, col = self._opt._solver_model, self._opt._pyomo_var_to_solver_var_map
             idx = np.array([col[id(v)] for v, _ in start], dtype=np.int32)
             h.setSolution(len(idx), idx, np.array([x for _, x in start], dtype=float))
