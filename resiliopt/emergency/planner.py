@@ -84,6 +84,9 @@ class Planner:
     _plans: dict = field(default_factory=dict)
     gaps: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
+    #: CPU seconds of each plan of :meth:`starts` (the solve is single-threaded, in-process:
+    #: on a shared machine the measure that the load does not inflate)
+    cpu_seconds: list = field(default_factory=list)
 
     def _planning_times(self, horizon: int, durations: pd.Series | None) -> dict | None:
         """The planning durations (whole periods, at most ``horizon``) where they differ from
@@ -215,6 +218,7 @@ class Planner:
         key = (mkey, tuple(candidates), tuple(round(float(v), 9) for v in resources))
         if key not in self._plans:
             res = self.case.resources["resource"].tolist() or ["repair"]
+            c0 = time.process_time()
             nodes = [(la, el) for k, la, el in candidates if k == "node"]
             links = [(la, el) for k, la, el in candidates if k == "link"]
             rows = [(*k, p) for p, k in prior] if self.warm else []
@@ -233,6 +237,7 @@ class Planner:
                 out = r._solve(r.start_from(rows) if rows else None)  # the starts only: no tables
                 repairs = r._repairs()
             self.seconds.append(out.seconds)
+            self.cpu_seconds.append(time.process_time() - c0)
             self.gaps.append(out.gap if out.gap is not None else float("nan"))
             self._plans[key] = sorted((int(t), (k, la, el)) for k, la, el, t in repairs)
         return self._plans[key]
