@@ -7,7 +7,10 @@ time stamp; the random durations of seed :math:`s` are drawn once per element fr
 policy meets the same durations (common random numbers). One
 :class:`~resiliopt.emergency.monitor.Monitor` and one
 :class:`~resiliopt.emergency.response.Planner` serve every run (the served-demand LP and the
-td-INDP models are built once and re-solved). docs/emergency.md, "Respond".
+td-INDP models are built once and re-solved). The indicators of a failed set are computed
+once per replay by :class:`~resiliopt.emergency.evaluate_run.CachedMonitor` (a fast path
+checked against the certified monitor on the first failed set; docs/emergency.md, "Speed").
+docs/emergency.md, "Respond".
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pandas as pd
 from resiliopt._atomic import atomic_directory
 from resiliopt.case.infra import InfraCase
 from resiliopt.emergency.config import EmergencyConfig
+from resiliopt.emergency.evaluate_run import CachedMonitor
 from resiliopt.emergency.event import Event, RoadAccess
 from resiliopt.emergency.monitor import Monitor, damaged_of, observed_states
 from resiliopt.emergency.operations import Progress, check_out, open_event, records, write_tables
@@ -156,7 +160,10 @@ def replay_damage(
     the mobile backup units at hand in period ``t`` (an event's, :meth:`Event.backup_units`);
     ``aftershocks(seed)``: the mid-event damage of a seed (a list of :class:`Aftershock`)."""
     pols = check_policies(policies)
-    mon, planner = Monitor(case), Planner(case)
+    # the indicators of a failed set once per replay, by the checked fast path of evaluate
+    # (its first failed set against the certified monitor), the cascade depth kept
+    mon, planner = CachedMonitor(Monitor(case), cfg), Planner(case)
+    mon.cascade = True
     summary, per, disp = [], [], []
     total, done = len(pols) * len(seeds), 0
     if progress is not None:

@@ -30,6 +30,7 @@ from resiliopt.formulations.indp import (
     set_damage,
     set_resources,
 )
+from resiliopt.formulations.indp_compiled import CompiledINDP, supported
 from resiliopt.infra.plan_check import PlanCheck, check_plan
 from resiliopt.solvers.mip import PersistentMIP
 
@@ -46,6 +47,25 @@ COST_TERMS = [
 
 
 BACKUP_COLUMNS = ["layer", "node", "unit", "period", "placed", "supply"]
+
+#: HiGHS options of a solve from a MIP start (:meth:`Restorer.start_from`): the start is the
+#: incumbent, so HiGHS spends its time on the bound, not on primal heuristics (RINS, RENS and
+#: the others search for an incumbent; on shelby-extended at horizon 5 they take 2/3 of a
+#: solve). A cold solve sets HiGHS's defaults again (:data:`COLD_OPTIONS`).
+WARM_OPTIONS = {
+    "mip_heuristic_effort": 0.0,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+    "mip_heuristic_run_feasibility_jump": False,
+}
+COLD_OPTIONS = {
+    "mip_heuristic_effort": 0.05,
+    "mip_heuristic_run_rins": True,
+    "mip_heuristic_run_rens": True,
+    "mip_heuristic_run_root_reduced_cost": True,
+    "mip_heuristic_run_feasibility_jump": True,
+}
 
 
 @dataclass
@@ -118,6 +138,7 @@ class Restorer:
         resources=None,
         rel_gap: float | None = None,
         time_limit: float | None = None,
+        fast: bool = False,
     ):
         self.case = case
         self.options = options or INDPOptions()
@@ -126,6 +147,14 @@ class Restorer:
         self.periods = periods
         kw = {} if rel_gap is None else {"rel_gap": rel_gap}
         self.solver = PersistentMIP(solver, time_limit=time_limit, **kw)
+        #: ``fast``: solve the compiled model (the same matrix written straight into HiGHS,
+        #: :mod:`~resiliopt.formulations.indp_compiled`) and load its values into the Pyomo
+        #: model, which keeps the tables; where it writes the options and the solver is HiGHS
+        self.compiled = (
+            CompiledINDP(self.data, periods, self.options, self.solver.rel_gap, time_limit)
+            if fast and solver == "highs" and supported(self.options)
+            else None
+        )
         if resources is not None:
             set_resources(self.model, resources)
         m = self.model
@@ -150,8 +179,62 @@ class Restorer:
         ]
 
     # -- one solve -------------------------------------------------------------------------
-    def _solve(self):
-        res = self.solver.solve(self.model)
+    def start_from(self, starts) -> list:
+        r"""A MIP start from planned repair starts ``starts`` ((kind, layer, element, period)
+        rows, e.g. the last plan shifted by the periods since): the repair-start variables
+        :math:`\tilde w, \tilde y` of every damaged element, 1 at its start and 0 elsewhere,
+        keeping only starts that are feasible now (the element damaged, the repair ending in
+        the horizon, the resources of every period of its window left); HiGHS completes the
+        rest (states, flows, spaces). Returns ``[(variable, value)]``; call it after setting
+        the damage and resources of the next solve."""
+        m, d = self.model, self.data
+        T = len(m.T)
+        free = {t: min(float(pyo.value(m.v[r, t])) for r in m.R) for t in m.T}
+        dn, dl = damaged(m)
+        broken = {("node", *k) for k in dn} | {("link", *k) for k in dl}
+        chosen = {}
+        for kind, la, el, t in sorted(starts, key=lambda r: (int(r[3]), r[:3])):
+            key, t = (kind, la, el), int(t)
+            if key not in broken or key in chosen or t < 1:
+                continue
+            tau = d.repair_periods[key]
+            tab = d.node_tab if kind == "node" else d.link_tab
+            use = float(tab.at[(la, el), "resource_use"])
+            span = range(t, t + tau)
+            if t + tau - 1 > T or any(free[s] < use - 1e-9 for s in span):
+                continue
+            for s in span:
+                free[s] -= use
+            chosen[key] = t
+        out = []
+        for kind, la, el in sorted(broken):
+            vs = self._wr[la, el] if kind == "node" else self._yr[la, el]
+            t0 = chosen.get((kind, la, el))
+            out += [(v, 1.0 if t == t0 else 0.0) for t, v in enumerate(vs, start=1)]
+        return out
+
+    def _solve_compiled(self, prior=()):
+        """Solve the compiled model with the Pyomo model's damage and resources (from the
+        repair starts ``prior``, :meth:`start_from`); load the values into the Pyomo model's
+        variables, whose tables the plan reads."""
+        c, m = self.compiled, self.model
+        dn, dl = damaged(m)
+        c.set_damage(dn, dl)
+        c.set_resources({r: [float(pyo.value(m.v[r, t])) for t in m.T] for r in m.R})
+        start = c.start_from(prior) if len(prior) else None
+        res = c.solve(start, WARM_OPTIONS if start is not None else COLD_OPTIONS)
+        if not res.has_solution:
+            raise SolveError(f"INDP solve ended {res.status} without a solution", status=res.status)
+        lp = c.lp
+        for j, (comp, idx) in enumerate(zip(lp.col_component, lp.col_index, strict=True)):
+            getattr(m, comp)[idx].set_value(float(c.x[j]), skip_validation=True)
+        return res
+
+    def _solve(self, start: list | None = None):
+        if self.compiled is not None and not start:
+            return self._solve_compiled()
+        opts = COLD_OPTIONS if not start else WARM_OPTIONS
+        res = self.solver.solve(self.model, start, opts if self.solver.solver == "highs" else None)
         if not res.has_solution:
             raise SolveError(f"INDP solve ended {res.status} without a solution", status=res.status)
         return res
@@ -304,11 +387,15 @@ class Restorer:
         plan.unrepaired = damage_table(left_n, left_l)
         return plan
 
-    def td(self, damage) -> Plan:
-        """td-INDP: one MILP over all ``periods`` periods."""
+    def td(self, damage, prior=()) -> Plan:
+        """td-INDP: one MILP over all ``periods`` periods; ``prior`` (kind, layer, element,
+        period) rows: a MIP start (:meth:`start_from`)."""
         nodes, links = _split_damage(damage)
         set_damage(self.model, nodes, links)
-        r = self._solve()
+        if self.compiled is not None:
+            r = self._solve_compiled(prior)
+        else:
+            r = self._solve(self.start_from(prior) if len(prior) else None)
         mip = [(1, self.periods, r.status, r.objective, r.bound, r.gap, r.seconds, r.solver)]
         reps = self._repairs()
         f, nd, rs, bu = self._detail()
@@ -350,10 +437,14 @@ def restore(
     options: INDPOptions | None = None,
     solver: str = "highs",
     max_iterations: int | None = None,
+    time_limit: float | None = None,
 ) -> Plan:
-    """One restoration plan for ``damage`` (a (kind, layer, element) table)."""
+    """One restoration plan for ``damage`` (a (kind, layer, element) table); ``time_limit``
+    (seconds, td-INDP): the incumbent then, with its gap (the plan's ``mip`` table)."""
     if method == "iterative":
         return Restorer(case, 1, options, solver, resources).iterative(damage, max_iterations)
-    if method == "td":
-        return Restorer(case, periods, options, solver, resources).td(damage)
+    if method == "td":  # the compiled model where it writes the options (docs/indp.md, "Speed")
+        return Restorer(case, periods, options, solver, resources, time_limit=time_limit, fast=True).td(
+            damage
+        )
     raise InputError(f"method must be iterative or td (got {method!r})", location="--method")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus
@@ -91,10 +92,20 @@ class PersistentMIP:
         if h is not None:
             h.clearSolver()
 
-    def solve(self, model) -> MipResult:
-        """Solve ``model``; load the incumbent into its variables if there is one."""
+    def solve(self, model, start: list | None = None, options: dict | None = None) -> MipResult:
+        """Solve ``model``; load the incumbent into its variables if there is one.
+
+        ``start``: a MIP start, [(variable, value)] for some of the model's variables (HiGHS
+        completes a partial start itself); ``options``: HiGHS options for this solve only."""
         if model is not self._model:
             self._set_instance(model)
+        if start and self.solver == "highs":
+            # the persistent interface keeps highspy's model and its columns' order; the changed
+            # parameters are sent first (a change of the model afterwards drops the start)
+            self._opt.update()
+            h, col = self._opt._solver_model, self._opt._pyomo_var_to_solver_var_map
+            idx = np.array([col[id(v)] for v, _ in start], dtype=np.int32)
+            h.setSolution(len(idx), idx, np.array([x for _, x in start], dtype=float))
         kw = {
             "raise_exception_on_nonoptimal_result": False,
             "load_solutions": False,
@@ -104,7 +115,7 @@ class PersistentMIP:
             kw["time_limit"] = self.time_limit
         if self.solver == "highs":
             kw["threads"] = self.threads
-            kw["solver_options"] = {"output_flag": False, **self.options}
+            kw["solver_options"] = {"output_flag": False, **self.options, **(options or {})}
         else:
             kw["solver_options"] = {"parallel/maxnthreads": self.threads, **self.options}
         t0 = time.perf_counter()
