@@ -94,6 +94,7 @@ def run_scenario(
     sectors = [cols[f"f_{s}"] for s in SECTORS]
     k = 0
     new_unsafe = new_bridges = True  # what changed at this event (the rest is reused as is)
+    reach, reach_key = None, None  # which groups the source reaches, and the day key it is for
     while k < n:
         if new_unsafe:
             l = st.sector_loss()
@@ -105,10 +106,17 @@ def run_scenario(
         if total_demand > 0:
             if new_bridges:
                 cap = st.arc_capacity()
+                reach = None
             if gain is None:
                 gain = st.gains(l)
             obj, y, last = _solve_day(lp, st, demand, cap, gain, tr, last, index, obj, y, audit)
-            r, unreach, unmet, r_units = _day_rates(lp, st, demand, cap, gain, y)
+            if lp.incremental:  # reachability changes with the capacities and the closures alone
+                key = lp.day_key(st.day)
+                if reach is None or key != reach_key:
+                    reach, reach_key = st.reachable(lp.open_capacity(cap, st.day)), key
+            else:
+                reach = st.reachable(lp.open_capacity(cap, st.day))
+            r, unreach, unmet, r_units = _day_rates(st, demand, gain, y, reach)
         elif settled:
             # nothing left to repair and no bridge repair model: every later slice is this one
             rest = slice(k, n)
@@ -209,12 +217,9 @@ def _solve_day(
     return obj, y, last
 
 
-def _day_rates(
-    lp: CompiledSlice, st: RecoveryState, demand, cap, gain, y
-) -> tuple[float, float, float, float]:
+def _day_rates(st: RecoveryState, demand, gain, y, reach) -> tuple[float, float, float, float]:
     """Supply rate (eq. 19), unreachable demand, unmet reachable demand and the unit supply rate
-    of deliveries ``y``."""
-    reach = st.reachable(lp.open_capacity(cap, st.day))
+    of deliveries ``y``; ``reach``: the groups a path of open arcs leads to from the source."""
     return (
         st.supply_rate(y, demand, gain),
         float(demand[~reach].sum()),
@@ -327,7 +332,8 @@ def run_scenario_stepwise(
             cap = st.arc_capacity()
             gain = st.gains(l)
             obj, y, last = _solve_day(lp, st, demand, cap, gain, tr, last, index, obj, y, audit)
-            r, unreach, unmet, r_units = _day_rates(lp, st, demand, cap, gain, y)
+            reach = st.reachable(lp.open_capacity(cap, st.day))
+            r, unreach, unmet, r_units = _day_rates(st, demand, gain, y, reach)
             cols["unreachable_demand"][k] = unreach
             cols["unmet_reachable"][k] = unmet
             cols["supply_rate_units"][k] = r_units
