@@ -283,7 +283,8 @@ class CompiledSlice:
         self.solves += 1
         if self.certify:
             # the column duals are read only where the matrix certificate needs them (16 us)
-            z = np.asarray(sol.col_dual) if self.certificate_kind == "matrix" or not self.incremental else None
+            matrix = self.certificate_kind == "matrix" or not self.incremental
+            z = np.asarray(sol.col_dual) if matrix else None
             cert = self.check(x, np.asarray(sol.row_dual), obj, z)
             ok = cert.passed
             if not ok:
