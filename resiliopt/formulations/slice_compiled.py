@@ -353,9 +353,8 @@ class CompiledSlice:
             # there are no user rows (the day enters only through closures): on data equal bit
             # for bit to those it was checked against, its verdict is that verdict
             held_upper, held_gain, held_tr, cert = self._verdict
-            if float(total_resources) == held_tr and np.array_equal(upper, held_upper) and (
-                np.array_equal(gain, held_gain)
-            ):
+            same = float(total_resources) == held_tr and np.array_equal(upper, held_upper)
+            if same and np.array_equal(gain, held_gain):
                 self.rechecks_reused += 1
                 return cert
         return self._input_check(
