@@ -13,6 +13,8 @@ reused event, the last slice of every jump and a seeded sample of the rest.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from resiliopt import community as fc_mod
@@ -39,10 +41,18 @@ SLICE_COLUMNS = [
 ]
 
 
+#: environment variable that selects the path of every worker's LP: ``full`` is the path before
+#: issue 20 (every bound and cost sent each solve, every recheck computed); for the benchmark's
+#: side-by-side runs (benchmarks/bench_montecarlo.py). The tables are the same either way.
+LP_PATH_ENV = "RESILIOPT_LP_PATH"
+
+
 def compiled_for(cm: CaseModel) -> CompiledSlice:
     """The fast-path LP for a case: every group, built once per worker."""
     sc = sample_scenario(cm, 0, 0)
-    return CompiledSlice(RecoveryState(cm, sc).slice_data(only_active=False))
+    lp = CompiledSlice(RecoveryState(cm, sc).slice_data(only_active=False))
+    lp.incremental = os.environ.get(LP_PATH_ENV, "lean") != "full"
+    return lp
 
 
 def run_scenario(
@@ -95,6 +105,7 @@ def run_scenario(
     k = 0
     new_unsafe = new_bridges = True  # what changed at this event (the rest is reused as is)
     reach, reach_key = None, None  # which groups the source reaches, and the day key it is for
+    lean = getattr(lp, "incremental", True)  # False: reachability every slice (the path before issue 20)
     while k < n:
         if new_unsafe:
             l = st.sector_loss()
@@ -110,7 +121,7 @@ def run_scenario(
             if gain is None:
                 gain = st.gains(l)
             obj, y, last = _solve_day(lp, st, demand, cap, gain, tr, last, index, obj, y, audit)
-            if lp.incremental:  # reachability changes with the capacities and the closures alone
+            if lean:  # reachability changes with the capacities and the closures alone
                 key = lp.day_key(st.day)
                 if reach is None or key != reach_key:
                     reach, reach_key = st.reachable(lp.open_capacity(cap, st.day)), key
