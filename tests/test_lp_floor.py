@@ -107,6 +107,9 @@ def test_recheck_shortcut_only_on_equal_data():
     gain2[j] = np.nextafter(gain2[j], 1.0)
     assert lp.recheck(cap, demand, gain2, tr) is not verdict
     assert lp.rechecks_reused == 1
+    # the array the LP was updated with, refilled in place: compared against a copy, so checked
+    gain *= 2.0
+    assert lp.recheck(cap, demand, gain, tr) is not verdict and lp.rechecks_reused == 1
     # a reset forgets the verdict
     lp.reset()
     assert lp.recheck(cap, demand, gain, tr) is None
@@ -132,3 +135,23 @@ def test_audit_counts_are_those_of_the_full_path(monkeypatch):
         monkeypatch.undo()
         counts.append([(a.checks, a.unchecked) for a in audits])
     assert counts[0] == counts[1] and all(c > 0 for c, _ in counts[0])
+
+
+def test_arrays_refilled_in_place_are_sent_again():
+    """A caller that refills its demand and gain arrays between slices: the lean path compares
+    against copies, so HiGHS gets the new values (same optimum as a fresh LP)."""
+    cm = case_model(load_case("beijing"))
+    st = RecoveryState(cm, sample_scenario(cm, 1, 2))
+    cap, demand, gain, tr = st.arc_capacity(), st.demand(), st.gains(), st.total_resources()
+    lp = compiled_for(cm)
+    lp.update(cap, demand, gain, tr)
+    lp.solve()
+    demand *= 0.5
+    gain[::2] *= 3.0
+    lp.update(cap, demand, gain, tr)
+    obj, _, y = lp.solve()
+    fresh = compiled_for(cm)
+    fresh.update(cap, demand, gain, tr)
+    obj2, _, _ = fresh.solve()
+    assert lp.last_certificate.passed and np.all(y <= demand + 1e-9)
+    assert abs(obj - obj2) <= 1e-9 * (1 + abs(obj2))

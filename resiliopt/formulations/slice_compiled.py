@@ -194,7 +194,7 @@ class CompiledSlice:
             h.changeColsBounds(len(self._all_cols), self._all_cols, self._lower, upper)
             h.changeColsCost(len(self.delivery_cols), self.delivery_cols, gain)
             h.changeRowBounds(self.tr_row, -self._inf, float(total_resources))
-            self._sent = (upper, gain, float(total_resources))
+            self._sent = (upper, gain.copy(), float(total_resources))
         self.highs_seconds += time.perf_counter() - t
         # what the input certificate checks against (input order = set order)
         self._upper, self._gain, self._tr = upper, np.asarray(gain, dtype=float), float(total_resources)
@@ -225,7 +225,7 @@ class CompiledSlice:
             moved = self._first
         h.changeColsCost(moved.size, self.delivery_cols[moved], gain[moved])
         h.changeRowBounds(self.tr_row, -self._inf, tr)
-        self._sent = (upper, gain, tr)
+        self._sent = (upper, gain.copy(), tr)  # a copy: a caller may refill its gain array
 
     def day_key(self, day: int) -> tuple:
         """What of the LP data depends on the day alone (user closures, an extension that reads
@@ -333,7 +333,7 @@ class CompiledSlice:
             self._verdict = None
             return certify(self.lp, x, row_dual, col_dual)
         cert = self._input_check(x, row_dual, objective, self._upper, self._gain, self._tr, self._day)
-        self._verdict = (self._upper, self._gain, self._tr, cert)
+        self._verdict = (self._upper.copy(), self._gain.copy(), self._tr, cert)  # the data as checked
         return cert
 
     def recheck(
