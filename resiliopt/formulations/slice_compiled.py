@@ -140,6 +140,8 @@ class CompiledSlice:
         self.certify = certify
         self.last_certificate: InputCertificate | None = None
         self._checked: tuple | None = None  # (x, row duals, objective) of the solution checked last
+        self._verdict: tuple | None = None  # (upper, gain, TR, input certificate) of that check
+        self.rechecks_reused = 0  # rechecks answered by that verdict (data equal bit for bit)
         self.net = InputNetwork.from_slice(data)  # from the input tables, not the matrix
         # where each input arc / group / road node sits in HiGHS's solution (by id)
         col_of = {(c, str(i)): k for k, (c, i) in enumerate(zip(comp, self.lp.col_index, strict=True))}
@@ -158,6 +160,16 @@ class CompiledSlice:
         self._gain = data.groups["gain"].to_numpy(dtype=float)
         self._tr = float(data.total_resources)
         self._day = data.day
+        #: send HiGHS only what changed between slices (False: every bound and cost, the
+        #: path before issue 20; the solves and the tables are the same)
+        self.incremental = True
+        self._first = np.zeros(1, dtype=np.int64)
+        # the column upper bounds (flows, deliveries), delivery costs and TR that HiGHS holds
+        self._sent = (
+            np.asarray(self.lp.col_ub, dtype=float)[self._all_cols].copy(),
+            np.asarray(self.lp.c, dtype=float)[self.delivery_cols].copy(),
+            float(self.lp.row_ub[self.tr_row]),
+        )
 
     def reset(self) -> None:
         """Forget the basis (next solve is cold). Called at the start of every scenario, so a
@@ -166,6 +178,7 @@ class CompiledSlice:
         self.h.clearSolver()
         self._cold = True
         self._checked = None
+        self._verdict = None
 
     def update(
         self, capacity: np.ndarray, demand: np.ndarray, gain: np.ndarray, total_resources: float, day: int = 0
@@ -175,9 +188,13 @@ class CompiledSlice:
         upper = np.concatenate([capacity, demand])
         gain = np.asarray(gain, dtype=np.float64)
         t = time.perf_counter()
-        h.changeColsBounds(len(self._all_cols), self._all_cols, self._lower, upper)
-        h.changeColsCost(len(self.delivery_cols), self.delivery_cols, gain)
-        h.changeRowBounds(self.tr_row, -self._inf, float(total_resources))
+        if self.incremental:
+            self._send_changes(upper, gain, float(total_resources))
+        else:
+            h.changeColsBounds(len(self._all_cols), self._all_cols, self._lower, upper)
+            h.changeColsCost(len(self.delivery_cols), self.delivery_cols, gain)
+            h.changeRowBounds(self.tr_row, -self._inf, float(total_resources))
+            self._sent = (upper, gain.copy(), float(total_resources))
         self.highs_seconds += time.perf_counter() - t
         # what the input certificate checks against (input order = set order)
         self._upper, self._gain, self._tr = upper, np.asarray(gain, dtype=float), float(total_resources)
@@ -188,6 +205,27 @@ class CompiledSlice:
             lp.col_ub[self._all_cols] = upper
             lp.c[self.delivery_cols] = self._gain
             lp.row_ub[self.tr_row] = self._tr
+
+    def _send_changes(self, upper: np.ndarray, gain: np.ndarray, tr: float) -> None:
+        """Pass HiGHS only the bounds and costs that differ from those it holds. Setting a
+        bound or a cost to the value it already has changes nothing in HiGHS (its basis, its
+        factorization and its pivoting stay the same), so the solves are those of sending
+        every value each time; ``tests/test_lp_floor.py`` checks the tables bit for bit."""
+        h = self.h
+        held_upper, held_gain, held_tr = self._sent
+        # each call is made as on the full path, with at least one column (the first, at the
+        # value it has when nothing moved): HiGHS marks what a bound or cost change makes
+        # stale whatever the count, so its next run starts from the same state
+        moved = np.flatnonzero(upper != held_upper)
+        if not moved.size:
+            moved = self._first
+        h.changeColsBounds(moved.size, self._all_cols[moved], self._lower[moved], upper[moved])
+        moved = np.flatnonzero(gain != held_gain)
+        if not moved.size:
+            moved = self._first
+        h.changeColsCost(moved.size, self.delivery_cols[moved], gain[moved])
+        h.changeRowBounds(self.tr_row, -self._inf, tr)
+        self._sent = (upper, gain.copy(), tr)  # a copy: a caller may refill its gain array
 
     def day_key(self, day: int) -> tuple:
         """What of the LP data depends on the day alone (user closures, an extension that reads
@@ -238,15 +276,22 @@ class CompiledSlice:
             raise SolveError(msg, status="infeasible" if "Infeasible" in msg else "error")
         sol = h.getSolution()
         x = np.asarray(sol.col_value)
-        obj = h.getInfo().objective_function_value
+        # getObjectiveValue: the same number as getInfo().objective_function_value, without
+        # building the whole info record (about 25 us a call)
+        obj = h.getObjectiveValue() if self.incremental else h.getInfo().objective_function_value
         self.highs_seconds += time.perf_counter() - t
         self.solves += 1
         if self.certify:
-            cert = self.check(x, np.asarray(sol.row_dual), obj, np.asarray(sol.col_dual))
-            if not cert.passed:
+            # the column duals are read only where the matrix certificate needs them (16 us)
+            matrix = self.certificate_kind == "matrix" or not self.incremental
+            z = np.asarray(sol.col_dual) if matrix else None
+            cert = self.check(x, np.asarray(sol.row_dual), obj, z)
+            ok = cert.passed
+            if not ok:
                 x, obj, cert = self._resolve_tight()
+                ok = cert.passed
             self.last_certificate = cert
-            if not cert.passed:
+            if not ok:
                 what = cert.summary() if hasattr(cert, "summary") else str(cert.to_dict())
                 raise SolveError(
                     f"the {self.certificate_kind} certificate failed: {what}", status="unverified"
@@ -285,8 +330,11 @@ class CompiledSlice:
         The solution checked last is kept for :meth:`recheck`."""
         self._checked = (x, row_dual, objective)
         if self.certificate_kind == "matrix":
+            self._verdict = None
             return certify(self.lp, x, row_dual, col_dual)
-        return self._input_check(x, row_dual, objective, self._upper, self._gain, self._tr, self._day)
+        cert = self._input_check(x, row_dual, objective, self._upper, self._gain, self._tr, self._day)
+        self._verdict = (self._upper.copy(), self._gain.copy(), self._tr, cert)  # the data as checked
+        return cert
 
     def recheck(
         self, capacity: np.ndarray, demand: np.ndarray, gain: np.ndarray, total_resources: float, day: int = 0
@@ -299,6 +347,16 @@ class CompiledSlice:
             return None
         x, row_dual, objective = self._checked
         upper = np.concatenate([np.asarray(capacity, dtype=float), np.asarray(demand, dtype=float)])
+        gain = np.asarray(gain, dtype=float)
+        if self.incremental and self._user is None and self._verdict is not None:
+            # the certificate is a function of the solution and (upper, gain, TR) alone when
+            # there are no user rows (the day enters only through closures): on data equal bit
+            # for bit to those it was checked against, its verdict is that verdict
+            held_upper, held_gain, held_tr, cert = self._verdict
+            same = float(total_resources) == held_tr and np.array_equal(upper, held_upper)
+            if same and np.array_equal(gain, held_gain):
+                self.rechecks_reused += 1
+                return cert
         return self._input_check(
             x, row_dual, objective, upper, np.asarray(gain, dtype=float), float(total_resources), day
         )

@@ -13,6 +13,8 @@ reused event, the last slice of every jump and a seeded sample of the rest.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from resiliopt import community as fc_mod
@@ -40,10 +42,18 @@ SLICE_COLUMNS = [
 ]
 
 
+#: environment variable that selects the path of every worker's LP: ``full`` is the path before
+#: issue 20 (every bound and cost sent each solve, every recheck computed); for the benchmark's
+#: side-by-side runs (benchmarks/bench_montecarlo.py). The tables are the same either way.
+LP_PATH_ENV = "RESILIOPT_LP_PATH"
+
+
 def compiled_for(cm: CaseModel) -> CompiledSlice:
     """The fast-path LP for a case: every group, built once per worker."""
     sc = sample_scenario(cm, 0, 0)
-    return compiled_slice(RecoveryState(cm, sc).slice_data(only_active=False))  # network route: large
+    lp = compiled_slice(RecoveryState(cm, sc).slice_data(only_active=False))  # network route: large
+    lp.incremental = os.environ.get(LP_PATH_ENV, "lean") != "full"
+    return lp
 
 
 def run_scenario(
@@ -95,6 +105,8 @@ def run_scenario(
     sectors = [cols[f"f_{s}"] for s in SECTORS]
     k = 0
     new_unsafe = new_bridges = True  # what changed at this event (the rest is reused as is)
+    reach, reach_key = None, None  # which groups the source reaches, and the day key it is for
+    lean = getattr(lp, "incremental", True)  # False: reachability every slice (the path before issue 20)
     while k < n:
         if new_unsafe:
             l = st.sector_loss()
@@ -106,10 +118,17 @@ def run_scenario(
         if total_demand > 0:
             if new_bridges:
                 cap = st.arc_capacity()
+                reach = None
             if gain is None:
                 gain = st.gains(l)
             obj, y, last = _solve_day(lp, st, demand, cap, gain, tr, last, index, obj, y, audit)
-            r, unreach, unmet, r_units = _day_rates(lp, st, demand, cap, gain, y)
+            if lean:  # reachability changes with the capacities and the closures alone
+                key = lp.day_key(st.day)
+                if reach is None or key != reach_key:
+                    reach, reach_key = st.reachable(lp.open_capacity(cap, st.day)), key
+            else:
+                reach = st.reachable(lp.open_capacity(cap, st.day))
+            r, unreach, unmet, r_units = _day_rates(st, demand, gain, y, reach)
         elif settled:
             # nothing left to repair and no bridge repair model: every later slice is this one
             rest = slice(k, n)
@@ -210,12 +229,9 @@ def _solve_day(
     return obj, y, last
 
 
-def _day_rates(
-    lp: CompiledSlice, st: RecoveryState, demand, cap, gain, y
-) -> tuple[float, float, float, float]:
+def _day_rates(st: RecoveryState, demand, gain, y, reach) -> tuple[float, float, float, float]:
     """Supply rate (eq. 19), unreachable demand, unmet reachable demand and the unit supply rate
-    of deliveries ``y``."""
-    reach = st.reachable(lp.open_capacity(cap, st.day))
+    of deliveries ``y``; ``reach``: the groups a path of open arcs leads to from the source."""
     return (
         st.supply_rate(y, demand, gain),
         float(demand[~reach].sum()),
@@ -328,7 +344,8 @@ def run_scenario_stepwise(
             cap = st.arc_capacity()
             gain = st.gains(l)
             obj, y, last = _solve_day(lp, st, demand, cap, gain, tr, last, index, obj, y, audit)
-            r, unreach, unmet, r_units = _day_rates(lp, st, demand, cap, gain, y)
+            reach = st.reachable(lp.open_capacity(cap, st.day))
+            r, unreach, unmet, r_units = _day_rates(st, demand, gain, y, reach)
             cols["unreachable_demand"][k] = unreach
             cols["unmet_reachable"][k] = unmet
             cols["supply_rate_units"][k] = r_units
