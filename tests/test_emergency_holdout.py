@@ -17,7 +17,8 @@ from resiliopt.emergency import holdout as ho
 from resiliopt.emergency.evaluate_events import EventGenerator, EventModel, case_fragility
 from resiliopt.emergency.holdout import TRAIN0, holdout, training_observations
 from resiliopt.emergency.learn import learn_events
-from resiliopt.emergency.response import element_sites, with_repair_times
+from resiliopt.emergency.planner import with_repair_times
+from resiliopt.emergency.response import element_sites
 from resiliopt.errors import InputError
 from resiliopt.infra import load_infra_case
 

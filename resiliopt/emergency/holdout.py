@@ -69,7 +69,8 @@ from resiliopt.emergency.event import event_config, load_event
 from resiliopt.emergency.learn import check_prior, learn_events
 from resiliopt.emergency.monitor import Monitor
 from resiliopt.emergency.operations import records
-from resiliopt.emergency.response import REPLAN, element_sites, with_repair_times
+from resiliopt.emergency.planner import with_repair_times
+from resiliopt.emergency.response import REPLAN, element_sites
 from resiliopt.emergency.update import write_updated_case
 from resiliopt.errors import InputError
 from resiliopt.infra.experiment import case_token
