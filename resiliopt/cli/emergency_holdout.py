@@ -23,7 +23,7 @@ def learn_eval_cmd(
     train: int = eopt.EVENTS.option(10, "--train", help="K: training events (drawn from the truth)"),
     test: int = eopt.EVENTS.option(20, "--test", help="M: held-out events (events 0..M-1 of the seed)"),
     seed: int = opt.SEED.option(0, "--seed", help="run seed"),
-    truth: str = typer.Option(
+    truth: Path | None = typer.Option(
         None,
         "--truth",
         help="the case that draws the events (default: CASE); a learned case brings its fragility",

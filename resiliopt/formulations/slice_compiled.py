@@ -217,11 +217,11 @@ class CompiledSlice:
         # value it has when nothing moved): HiGHS marks what a bound or cost change makes
         # stale whatever the count, so its next run starts from the same state
         moved = np.flatnonzero(upper != held_upper)
-        if not moved.size:
+        if not moved.size and upper.size:
             moved = self._first
         h.changeColsBounds(moved.size, self._all_cols[moved], self._lower[moved], upper[moved])
         moved = np.flatnonzero(gain != held_gain)
-        if not moved.size:
+        if not moved.size and gain.size:  # (a slice without groups has no cost to send)
             moved = self._first
         h.changeColsCost(moved.size, self.delivery_cols[moved], gain[moved])
         h.changeRowBounds(self.tr_row, -self._inf, tr)
