@@ -12,6 +12,7 @@ import typer
 
 from resiliopt.cli import _options as opt
 from resiliopt.cli._output import plain_console
+from resiliopt.errors import InputError
 
 console = plain_console()
 import_app = typer.Typer(
@@ -35,7 +36,6 @@ DEPENDENCY_TYPE = opt.Choice("physical", "cyber", "geographic", "logical")  # in
 def layer_name(raw: object) -> str:
     """``--layer``: the importers' rule (not blank, no ':' or ','), checked while parsing."""
     # lazy: the importers load the case library (slow to import); only `infra import` pays it
-    from resiliopt.errors import InputError
     from resiliopt.infra.importers._common import check_layer_name
 
     try:
