@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from test_emergency_evaluate import CFG, MODEL, TOY  # the toy, its two levels and its drawn events
 
 from resiliopt.case.infra import KEY
 from resiliopt.cli import main
@@ -21,22 +22,6 @@ from resiliopt.emergency.planner import with_repair_times
 from resiliopt.emergency.response import element_sites
 from resiliopt.errors import InputError
 from resiliopt.infra import load_infra_case
-
-TOY = "tests/data/infra_toy/case.yaml"
-CFG = {
-    "min_dwell": 2,
-    "levels": [
-        {"name": "normal", "response": {"resources_per_period": 1, "horizon": 3}},
-        {
-            "name": "IV",
-            "enter": {"unserved_share": 0.05},
-            "leave": {"unserved_share": 0.02},
-            "response": {"resources_per_period": 2},
-        },
-    ],
-}
-#: drawn events on the toy's small coordinates (degrees): strong enough to damage it
-MODEL = EventModel(m_min=7.0, m_max=8.0, r0_km=100.0)
 
 
 @pytest.fixture(scope="module")

@@ -207,6 +207,29 @@ def build_matrix(d: INDPData, periods: int, options: INDPOptions) -> tuple[Linea
     return lp, {"col": col, "row": row, "integer": np.asarray(integer, bool)}
 
 
+def feasible_starts(starts, damaged: set, data, free: dict, T: int) -> dict:
+    """The planned repair starts ``starts`` ((kind, layer, element, period) rows, earliest
+    first) that are feasible now, as ``{(kind, layer, element): period}``: the element damaged,
+    one start each, the repair ending within the horizon ``T`` and the resources ``free``
+    (``{period: units}``, updated here) covering its use in every period of its window. The
+    MIP start of both the compiled and the Pyomo td-INDP."""
+    chosen = {}
+    for kind, la, el, t in sorted(starts, key=lambda r: (int(r[3]), r[:3])):
+        key, t = (kind, la, el), int(t)
+        if key not in damaged or key in chosen or t < 1:
+            continue
+        tau = data.repair_periods[key]
+        tab = data.node_tab if kind == "node" else data.link_tab
+        use = float(tab.at[(la, el), "resource_use"])
+        span = range(t, t + tau)
+        if t + tau - 1 > T or any(free[s] < use - 1e-9 for s in span):
+            continue
+        for s in span:
+            free[s] -= use
+        chosen[key] = t
+    return chosen
+
+
 class CompiledINDP:
     """The model in one highspy instance: :meth:`set_damage`, :meth:`set_resources`, then
     :meth:`solve` (optionally from a MIP start) and :meth:`repairs`."""
@@ -290,20 +313,7 @@ class CompiledINDP:
             t: min(float(ub[self.row["resources", (r, t)]]) for r in self.data.resources)
             for t in range(1, T + 1)
         }
-        chosen = {}
-        for kind, la, el, t in sorted(starts, key=lambda r: (int(r[3]), r[:3])):
-            key, t = (kind, la, el), int(t)
-            if key not in self.damaged or key in chosen or t < 1:
-                continue
-            tau = self.data.repair_periods[key]
-            tab = self.data.node_tab if kind == "node" else self.data.link_tab
-            use = float(tab.at[(la, el), "resource_use"])
-            span = range(t, t + tau)
-            if t + tau - 1 > T or any(free[s] < use - 1e-9 for s in span):
-                continue
-            for s in span:
-                free[s] -= use
-            chosen[key] = t
+        chosen = feasible_starts(starts, self.damaged, self.data, free, T)
         cols, vals = [], []
         for kind, la, el in sorted(self.damaged):
             js = self._wr[la, el] if kind == "node" else self._yr[la, el]

@@ -30,7 +30,7 @@ from resiliopt.formulations.indp import (
     set_damage,
     set_resources,
 )
-from resiliopt.formulations.indp_compiled import CompiledINDP, supported
+from resiliopt.formulations.indp_compiled import CompiledINDP, feasible_starts, supported
 from resiliopt.infra.plan_check import PlanCheck, check_plan
 from resiliopt.solvers.mip import PersistentMIP
 
@@ -192,20 +192,7 @@ class Restorer:
         free = {t: min(float(pyo.value(m.v[r, t])) for r in m.R) for t in m.T}
         dn, dl = damaged(m)
         broken = {("node", *k) for k in dn} | {("link", *k) for k in dl}
-        chosen = {}
-        for kind, la, el, t in sorted(starts, key=lambda r: (int(r[3]), r[:3])):
-            key, t = (kind, la, el), int(t)
-            if key not in broken or key in chosen or t < 1:
-                continue
-            tau = d.repair_periods[key]
-            tab = d.node_tab if kind == "node" else d.link_tab
-            use = float(tab.at[(la, el), "resource_use"])
-            span = range(t, t + tau)
-            if t + tau - 1 > T or any(free[s] < use - 1e-9 for s in span):
-                continue
-            for s in span:
-                free[s] -= use
-            chosen[key] = t
+        chosen = feasible_starts(starts, broken, d, free, T)
         out = []
         for kind, la, el in sorted(broken):
             vs = self._wr[la, el] if kind == "node" else self._yr[la, el]
