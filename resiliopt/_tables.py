@@ -171,3 +171,17 @@ def write_csv(path: Path, header: list[str], rows) -> None:
         for row in rows:
             cells = [row.get(h) for h in header] if isinstance(row, dict) else row
             w.writerow([_cell(c) for c in cells])
+
+
+def write_tables(folder: str | Path, tables: dict, fmt: str = "csv") -> list[str]:
+    """Write each DataFrame of ``tables`` as ``folder/<name>.csv`` (or ``.parquet``), without
+    the index; returns the file names. The one table writer of every command's output folder."""
+    names = []
+    for name, df in tables.items():
+        p = Path(folder) / f"{name}.{fmt}"
+        if fmt == "csv":
+            df.to_csv(p, index=False)
+        else:
+            df.to_parquet(p, index=False)
+        names.append(p.name)
+    return names

@@ -35,6 +35,7 @@ from rich.table import Table
 from rich.text import Text
 
 from resiliopt._json import dumps, records
+from resiliopt._tables import write_tables
 
 if TYPE_CHECKING:  # (pandas is not imported by the CLI's start: a command's library brings it)
     import pandas as pd
@@ -76,20 +77,6 @@ def write_json(path: str | Path, obj: Any, indent: int | None = 2) -> Path:
     path = Path(path)
     path.write_text(dumps(obj, indent=indent), encoding="utf-8")
     return path
-
-
-def write_tables(folder: str | Path, tables: dict[str, pd.DataFrame], fmt: str = "csv") -> list[str]:
-    """Write each table as ``<name>.csv`` (or ``.parquet``) into ``folder``, without the index;
-    returns the file names."""
-    names = []
-    for name, df in tables.items():
-        p = Path(folder) / f"{name}.{fmt}"
-        if fmt == "csv":
-            df.to_csv(p, index=False)
-        else:
-            df.to_parquet(p, index=False)
-        names.append(p.name)
-    return names
 
 
 def fmt(x: Any, digits: int = 4) -> str:

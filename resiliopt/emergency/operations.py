@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from resiliopt._atomic import atomic_directory, check_output_dir
+from resiliopt._tables import write_tables
 from resiliopt.case.infra import InfraCase, load_infra_case
 from resiliopt.emergency.config import EmergencyConfig
 from resiliopt.emergency.event import Event, check_backup_plan, check_event, event_config, load_event
@@ -54,12 +55,6 @@ def check_out(out: str | Path | None, command: str, force: bool = False) -> None
     """Refuse ``out`` before any work if writing there would replace files resiliopt did not write."""
     if out is not None:
         check_output_dir(out, f"emergency {command}", force)
-
-
-def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:
-    """Each table as ``folder/NAME.csv`` (no index)."""
-    for name, df in tables.items():
-        df.to_csv(folder / f"{name}.csv", index=False)
 
 
 def open_event(

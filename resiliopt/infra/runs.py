@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from resiliopt._atomic import atomic_directory, check_output_dir
+from resiliopt._tables import write_tables as _write_tables
 from resiliopt.case.infra import KEY, InfraCase, load_infra_case
 from resiliopt.case.infra_schema import json_schemas
 from resiliopt.errors import InputError
@@ -50,15 +51,7 @@ def check_choice(value: str, allowed: tuple[str, ...], option: str) -> None:
 def write_tables(directory: Path, tables: dict[str, pd.DataFrame], fmt: str) -> list[str]:
     """Each table as ``directory/<name>.<fmt>`` (parquet or csv, no index); the file names."""
     check_choice(fmt, FORMATS, "--format")
-    names = []
-    for name, df in tables.items():
-        p = Path(directory) / f"{name}.{fmt}"
-        if fmt == "csv":
-            df.to_csv(p, index=False)
-        else:
-            df.to_parquet(p, index=False)
-        names.append(p.name)
-    return names
+    return _write_tables(directory, tables, fmt)
 
 
 def elements(failed: pd.DataFrame) -> list[list[str]]:
